@@ -1,0 +1,522 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: calendar_event_cancel
+short_description: Cancel Outlook calendar events and meeting occurrences through Microsoft Graph
+version_added: 0.1.0
+description:
+  - Cancels meetings that a user or a Microsoft 365 group organizes, and sends the attendees a
+    cancellation with an optional O(comment), through the Graph C(cancel) action.
+  - Selects the events by id (O(event_id), O(event_ids)), one occurrence of a recurring series by
+    its calendar day (O(occurrence)), or every meeting the owner organizes in a time window (O(match)).
+  - Idempotent. Every event is read first. An event that no longer exists is reported in
+    RV(already_absent), an event already cancelled in RV(already_cancelled); neither changes anything
+    and no notification is sent again.
+  - B(Cancelling a series master cancels the whole series): every occurrence, past and future,
+    and every attendee receives one cancellation for the series. To cancel a single meeting of a
+    series use O(occurrence) or the id of that occurrence.
+  - A cancel is never sent for an event the owner does not organize (Graph would answer 400).
+    With O(event_id) or O(event_ids) the task fails naming those events before anything is sent;
+    with O(match) they are skipped and listed in RV(skipped_not_organizer).
+  - Several events are cancelled together through JSON batching, within the Outlook limit of four
+    concurrent requests per mailbox. A cancel whose answer was lost is re-read before it is sent
+    again, so attendees are notified at most once.
+author:
+  - graphops.msgraph contributors
+options:
+  user:
+    description:
+      - The user who organizes the events, as object id or userPrincipalName.
+      - Without O(user) and O(group_id) the events of the signed-in user (C(/me)) are addressed;
+        that needs a delegated (user) token, for example O(auth_method=password) or an
+        O(access_token) issued to a user. With an application token set O(user).
+    type: str
+  group_id:
+    description:
+      - The object id of a Microsoft 365 group whose calendar holds the events.
+      - Mutually exclusive with O(user).
+    type: str
+  calendar_id:
+    description:
+      - Address the events through one calendar of the owner instead of the whole mailbox.
+      - The special value V(default) means the owner's default calendar (C(/calendar/events)).
+      - With O(group_id) only V(default) is accepted: a group has one calendar.
+    type: str
+  calendar_group_id:
+    description:
+      - The calendar group that holds O(calendar_id) (C(/calendarGroups/{id}/calendars/{id}/events)).
+      - Requires O(calendar_id); not valid with O(group_id).
+    type: str
+  event_id:
+    description:
+      - The id of one event to cancel (a single meeting, one occurrence or exception, or a
+        series master, which cancels the whole series).
+      - Either the default or the immutable Outlook id.
+    type: str
+  event_ids:
+    description:
+      - Several events to cancel. Duplicates are ignored, the order is kept.
+    type: list
+    elements: str
+  occurrence:
+    description:
+      - One occurrence of a recurring series, found by its calendar day among the series'
+        C(instances).
+      - When the series has no occurrence on that day the task fails. When the occurrence was
+        already cancelled (Graph removes it from the instances) the task is ok, not changed.
+    type: dict
+    suboptions:
+      series_id:
+        description: The id of the series master.
+        type: str
+        required: true
+      date:
+        description:
+          - The calendar day of the occurrence as V(YYYY-MM-DD), in the series' own time zone.
+          - Quote it in YAML so that it stays a string.
+        type: str
+        required: true
+  match:
+    description:
+      - Cancel every meeting the owner organizes that overlaps a time window, recurring
+        occurrences expanded (C(calendarView)); each occurrence is cancelled on its own, the rest
+        of its series stays.
+      - Events the owner attends but does not organize are skipped and listed.
+    type: dict
+    suboptions:
+      start:
+        description:
+          - Start of the window, an ISO 8601 date or date-time such as V(2025-06-02T00:00:00+02:00).
+            Without an offset the value is UTC.
+        type: str
+        required: true
+      end:
+        description:
+          - End of the window, after O(match.start), in the same format.
+        type: str
+        required: true
+      subject:
+        description: Only events whose subject is exactly this text.
+        type: str
+      subject_contains:
+        description: Only events whose subject contains this text (case-insensitive).
+        type: str
+  comment:
+    description:
+      - The message sent to the attendees with the cancellation.
+    type: str
+notes:
+  - Needs the Microsoft Graph permission C(Calendars.ReadWrite), delegated or application.
+  - Only the organizer of a meeting can cancel it. Graph moves the organizer's copy to Deleted
+    Items and sends each attendee a cancellation.
+  - Ids are sent with C(Prefer IdType="ImmutableId"), so the ids returned stay valid after the
+    event moves to Deleted Items.
+  - Unquoted dates in YAML are not strings; quote O(occurrence.date), O(match.start) and O(match.end).
+seealso:
+  - module: graphops.msgraph.calendar_event_info
+  - name: "Microsoft Graph: event: cancel"
+    description: The Graph action this module calls.
+    link: https://learn.microsoft.com/graph/api/event-cancel
+extends_documentation_fragment:
+  - graphops.msgraph.graph
+  - graphops.msgraph.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the events and reports exactly what a real run would cancel; sends nothing.
+  diff_mode:
+    support: full
+    details: Shows subject, start, end, type and attendee count of each event before, C(cancelled) after.
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Cancel one meeting of a user, with a message to the attendees
+  graphops.msgraph.calendar_event_cancel:
+    tenant_id: "{{ tenant_id }}"
+    client_id: "{{ client_id }}"
+    client_secret: "{{ client_secret }}"
+    user: adele.vance@contoso.example
+    event_id: "{{ event_id }}"
+    comment: The product review moves to next week; a new invitation follows.
+
+- name: Cancel every meeting Adele organizes on a day the office is closed
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2025-06-02T00:00:00Z"
+      end: "2025-06-03T00:00:00Z"
+    comment: The office is closed on Monday; this meeting is cancelled.
+  register: closed_day
+
+- name: Show the meetings Adele only attends, which were left alone
+  ansible.builtin.debug:
+    var: closed_day.skipped_not_organizer
+
+- name: Cancel one occurrence of a weekly series
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    occurrence:
+      series_id: "{{ weekly_series_id }}"
+      date: "2025-06-09"
+    comment: No stand-up on the 9th.
+
+- name: Cancel the whole series (cancelling a series master cancels every occurrence)
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    event_id: "{{ weekly_series_id }}"
+
+- name: Cancel several meetings of a group calendar
+  graphops.msgraph.calendar_event_cancel:
+    group_id: "{{ team_group_id }}"
+    event_ids: "{{ group_event_ids }}"
+    comment: Cancelled.
+
+- name: Cancel a meeting in a secondary calendar of a calendar group
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    calendar_group_id: "{{ calendar_group_id }}"
+    calendar_id: "{{ calendar_id }}"
+    event_id: "{{ event_id }}"
+"""
+
+RETURN = r"""
+changed:
+  description: Whether at least one event was (or, in check mode, would be) cancelled.
+  returned: always
+  type: bool
+  sample: true
+cancelled:
+  description:
+    - Ids of the events cancelled by this task (in check mode, that would be cancelled).
+    - Ids as given in O(event_id) or O(event_ids); otherwise the immutable ids Graph returned.
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAA=="]
+already_cancelled:
+  description:
+    - Events that were already cancelled, including an occurrence no longer in its series.
+    - An occurrence Graph does not list is reported by its occurrence id (C(OID.<series id>.<date>)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+already_absent:
+  description: Events that do not exist (HTTP 404), for example deleted or already cancelled and purged.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+skipped_not_organizer:
+  description: Events in the O(match) window that the owner attends but does not organize; nothing was sent for them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAB=="]
+events:
+  description: A summary of every event the task looked at, as read before any change.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The immutable event id.
+      type: str
+      sample: AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAA==
+    subject:
+      description: The subject.
+      type: str
+      sample: Product review
+    start:
+      description: Start as Graph returns it (UTC unless the time zone says otherwise).
+      type: dict
+      sample: {"date_time": "2025-06-02T09:00:00.0000000", "time_zone": "UTC"}
+    end:
+      description: End, in the same form as RV(events[].start).
+      type: dict
+      sample: {"date_time": "2025-06-02T10:00:00.0000000", "time_zone": "UTC"}
+    type:
+      description: V(singleInstance), V(occurrence), V(exception) or V(seriesMaster).
+      type: str
+      sample: singleInstance
+    series_master_id:
+      description: The series master of an occurrence or exception, else null.
+      type: str
+      sample: null
+    organizer:
+      description: E-mail address of the organizer.
+      type: str
+      sample: adele.vance@contoso.example
+    attendee_count:
+      description: Number of attendees.
+      type: int
+      sample: 3
+    is_organizer:
+      description: Whether the owner organizes the event.
+      type: bool
+      sample: true
+    is_cancelled:
+      description: Whether the event was already cancelled when read.
+      type: bool
+      sample: false
+    result:
+      description: >-
+        What the task did with the event: V(cancelled), V(already_cancelled),
+        V(skipped_not_organizer), V(already_absent) or V(failed).
+      type: str
+      sample: cancelled
+failed:
+  description: Events whose cancel failed, with the Graph error of each; only on partial failure.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{"id": "AAkALg...", "error": {"status": 503, "code": "ServiceUnavailable", "message": "..."}}]
+msg:
+  description: What happened, in one sentence.
+  returned: always
+  type: str
+  sample: cancelled 2 events
+"""
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import WriteOp, ReadOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
+    ConfigurationError,
+    GraphLayerError,
+    GraphNotFound,
+)
+from ansible_collections.graphops.msgraph.plugins.module_utils import _events as ev
+
+
+def _unique(values):
+    seen, out = set(), []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def _validated(params):
+    """Everything the user typed, checked before any request. Raises ConfigurationError/EventsError."""
+    address = ev.EventAddress(user=params["user"], group_id=params["group_id"],
+                              calendar_id=params["calendar_id"], calendar_group_id=params["calendar_group_id"])
+    selector = {}
+    if params["event_id"] is not None:
+        selector["ids"] = [ev.validate_id(params["event_id"], "event_id")]
+    elif params["event_ids"] is not None:
+        if not params["event_ids"]:
+            raise ev.EventsError("event_ids must list at least one id")
+        selector["ids"] = _unique(ev.validate_id(v, "event_ids") for v in params["event_ids"])
+    elif params["occurrence"] is not None:
+        occ = params["occurrence"]
+        selector["series_id"] = ev.validate_id(occ["series_id"], "occurrence.series_id")
+        selector["date"] = ev.parse_date(occ["date"], "occurrence.date")
+    else:
+        match = params["match"]
+        start = ev.parse_datetime(match["start"], "match.start")
+        end = ev.parse_datetime(match["end"], "match.end")
+        if end <= start:
+            raise ev.EventsError("match.end must be after match.start")
+        selector.update(start=start, end=end, subject=match["subject"], subject_contains=match["subject_contains"])
+    return address, selector
+
+
+class Plan:
+    """What a run does: the events to cancel and how every other event was classified."""
+
+    def __init__(self):
+        self.to_cancel = []  # (reported id, event body)
+        self.already_cancelled = []
+        self.already_absent = []
+        self.skipped_not_organizer = []
+        self.not_organizer = []
+        self.events = []  # summaries, each with "result"
+
+    def classify(self, reported_id, event, skip_not_organizer):
+        summary = ev.summarize(event)
+        if event.get("isCancelled") is True:
+            summary["result"] = "already_cancelled"
+            self.already_cancelled.append(reported_id)
+        elif event.get("isOrganizer") is not True:
+            summary["result"] = "skipped_not_organizer"
+            (self.skipped_not_organizer if skip_not_organizer else self.not_organizer).append(reported_id)
+        else:
+            summary["result"] = "cancelled"
+            self.to_cancel.append((reported_id, event))
+        self.events.append(summary)
+
+
+def _plan_ids(client, address, ids, plan):
+    outcomes = ev.read_events(client, address, ids, ReadOp)
+    for outcome in outcomes:
+        if outcome.status == 404:
+            plan.already_absent.append(outcome.key)
+        elif outcome.error is not None:
+            raise outcome.error
+        else:
+            plan.classify(outcome.key, outcome.body or {}, skip_not_organizer=False)
+
+
+def _plan_occurrence(client, address, series_id, day, plan):
+    try:
+        master = client.get(address.event_path(series_id), params={"$select": ev.SERIES_FIELDS}, outlook=True)
+    except GraphNotFound:
+        plan.already_absent.append(series_id)
+        return
+    if master.get("isCancelled") is True:
+        plan.already_cancelled.append(series_id)
+        plan.events.append(dict(ev.summarize(master), result="already_cancelled"))
+        return
+    if master.get("type") != "seriesMaster":
+        raise ev.EventsError("occurrence.series_id %s is not a series master (type %s): use event_id for it"
+                             % (series_id, master.get("type")))
+    if master.get("isOrganizer") is not True:
+        plan.not_organizer.append(series_id)
+        return
+    found = ev.find_occurrences(client, address, master, day)
+    for instance in found:
+        plan.classify(instance.get("id"), instance, skip_not_organizer=False)
+    if found:
+        return
+    # Gone from instances: cancelled, if Graph lists it as such or the pattern schedules that day.
+    cancelled = ev.cancelled_occurrence_id(master, day)
+    if cancelled is None and ev.is_scheduled(master.get("recurrence"), day):
+        cancelled = "OID.%s.%s" % (master.get("id"), day.isoformat())
+    if cancelled is None:
+        raise ev.EventsError("series %s has no occurrence on %s (%s)" % (series_id, day.isoformat(), ev.series_time_zone(master)))
+    plan.already_cancelled.append(cancelled)
+
+
+def _plan_window(client, address, sel, plan):
+    for event in ev.read_window(client, address, sel["start"], sel["end"], sel["subject"], sel["subject_contains"]):
+        if event.get("type") == "seriesMaster":
+            continue  # calendarView expands series; never cancel a whole series from a window
+        plan.classify(event.get("id"), event, skip_not_organizer=True)
+
+
+def _cancel(client, address, plan, comment):
+    """Send the cancels; return (cancelled, absent, failed) keyed by the reported ids."""
+    ops = []
+    for reported_id, event in plan.to_cancel:
+        target = event.get("id") or reported_id  # the immutable id: stable even if the item moved
+        ops.append(WriteOp(key=reported_id, path=address.cancel_path(target), body={"Comment": comment or ""},
+                           mailbox=address.mailbox, outlook=True, probe_path=address.event_path(target),
+                           probe_done=ev.is_cancelled_probe))
+    cancelled, absent, failed = [], [], []
+    for outcome in client.write_at_most_once(ops):
+        if outcome.result == "done":
+            cancelled.append(outcome.key)
+        elif outcome.result == "absent":
+            absent.append(outcome.key)
+        else:
+            failed.append(outcome)
+    return cancelled, absent, failed
+
+
+def _error_dict(error):
+    return error.to_dict() if hasattr(error, "to_dict") else {"message": str(error)}
+
+
+def main():
+    argument_spec = dict(
+        user=dict(type="str"),
+        group_id=dict(type="str"),
+        calendar_id=dict(type="str"),
+        calendar_group_id=dict(type="str"),
+        event_id=dict(type="str"),
+        event_ids=dict(type="list", elements="str"),
+        occurrence=dict(type="dict", options=dict(
+            series_id=dict(type="str", required=True),
+            date=dict(type="str", required=True),
+        )),
+        match=dict(type="dict", options=dict(
+            start=dict(type="str", required=True),
+            end=dict(type="str", required=True),
+            subject=dict(type="str"),
+            subject_contains=dict(type="str"),
+        )),
+        comment=dict(type="str"),
+    )
+    selectors = ("event_id", "event_ids", "occurrence", "match")
+    gm = GraphModule(argument_spec=argument_spec, mutually_exclusive=[("user", "group_id"), selectors],
+                     required_one_of=[selectors], supports_check_mode=True)
+    module = gm.module
+    params = gm.params
+    result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[])
+
+    try:
+        address, selector = _validated(params)
+    except (ev.EventsError, ConfigurationError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    if address.is_me and not gm.is_delegated():
+        module.fail_json(msg="No user or group_id given, so the events of /me were addressed, but the credentials give an "
+                             "application token and /me needs a delegated (user) token: set user to the organizer's "
+                             "userPrincipalName or object id", **result)
+
+    client = gm.client()
+    plan = Plan()
+    try:
+        if "ids" in selector:
+            _plan_ids(client, address, selector["ids"], plan)
+        elif "series_id" in selector:
+            _plan_occurrence(client, address, selector["series_id"], selector["date"], plan)
+        else:
+            _plan_window(client, address, selector, plan)
+    except ev.EventsError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except GraphLayerError as exc:
+        gm.fail_graph(exc, "Reading the events failed", **result)
+
+    result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
+                  skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
+    if plan.not_organizer:
+        module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
+                             % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)
+
+    wanted = [reported_id for reported_id, _event in plan.to_cancel]
+    result["changed"] = bool(wanted)
+    if module._diff and wanted:
+        result["diff"] = {
+            "before": dict((rid, ev.diff_entry(event)) for rid, event in plan.to_cancel),
+            "after": dict((rid, "cancelled") for rid in wanted),
+        }
+
+    if module.check_mode or not wanted:
+        result["cancelled"] = wanted
+        result["msg"] = ("would cancel %d event(s)" % len(wanted)) if wanted else "nothing to cancel"
+        module.exit_json(**result)
+
+    try:
+        cancelled, absent, failed = _cancel(client, address, plan, params["comment"])
+    except GraphLayerError as exc:  # e.g. the token could not be renewed: nothing per item to report
+        gm.fail_graph(exc, "Cancelling the events failed", **result)
+    result["cancelled"] = cancelled
+    result["already_absent"] = plan.already_absent + absent
+    result["changed"] = bool(cancelled)
+    by_id = dict((s["id"], s) for s in plan.events)
+    for rid, event in plan.to_cancel:
+        summary = by_id.get(event.get("id"))
+        if summary is not None:
+            summary["result"] = "cancelled" if rid in cancelled else ("already_absent" if rid in absent else "failed")
+    if failed:
+        result["failed"] = [dict(id=o.key, error=_error_dict(o.error)) for o in failed]
+        module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (o.key, o.error) for o in failed)
+                         + " (%d cancelled)" % len(cancelled), **result)
+    result["msg"] = "cancelled %d event(s)" % len(cancelled)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: calendar_event_info
+short_description: Read Outlook calendar events through Microsoft Graph
+version_added: 0.1.0
+description:
+  - Reads one event by id, or the events of a user, a Microsoft 365 group or the signed-in user
+    in a time window (recurring occurrences expanded), with the filters that
+    M(graphops.msgraph.calendar_event_cancel) uses, so a play can look before it cancels.
+  - Never changes anything.
+author:
+  - graphops.msgraph contributors
+options:
+  user:
+    description:
+      - The user whose events are read, as object id or userPrincipalName.
+      - Without O(user) and O(group_id) the events of the signed-in user (C(/me)) are read;
+        that needs a delegated (user) token. With an application token set O(user).
+    type: str
+  group_id:
+    description:
+      - The object id of a Microsoft 365 group whose calendar is read. Mutually exclusive with O(user).
+    type: str
+  calendar_id:
+    description:
+      - Read through one calendar of the owner. The special value V(default) means the owner's
+        default calendar. With O(group_id) only V(default) is accepted.
+    type: str
+  calendar_group_id:
+    description:
+      - The calendar group that holds O(calendar_id). Requires O(calendar_id); not valid with O(group_id).
+    type: str
+  event_id:
+    description:
+      - The id of one event. A missing event gives RV(events=[]).
+      - Mutually exclusive with O(start) and O(end).
+    type: str
+  start:
+    description:
+      - Start of the time window, an ISO 8601 date or date-time; without an offset the value is UTC.
+      - Requires O(end).
+    type: str
+  end:
+    description:
+      - End of the time window, after O(start).
+    type: str
+  subject:
+    description: Only events whose subject is exactly this text (window only).
+    type: str
+  subject_contains:
+    description: Only events whose subject contains this text, case-insensitive (window only).
+    type: str
+  organizer_only:
+    description: Only events the owner organizes, that is the ones it could cancel (window only).
+    type: bool
+    default: false
+notes:
+  - Needs the Microsoft Graph permission C(Calendars.Read) or C(Calendars.ReadWrite), delegated or application.
+  - Ids are returned in the immutable format (C(Prefer IdType="ImmutableId")).
+seealso:
+  - module: graphops.msgraph.calendar_event_cancel
+  - name: "Microsoft Graph: List calendarView"
+    description: How the window is read.
+    link: https://learn.microsoft.com/graph/api/user-list-calendarview
+  - name: "Microsoft Graph: event: cancel"
+    description: The action the twin module calls.
+    link: https://learn.microsoft.com/graph/api/event-cancel
+extends_documentation_fragment:
+  - graphops.msgraph.graph
+  - graphops.msgraph.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: List the meetings Adele organizes on Monday
+  graphops.msgraph.calendar_event_info:
+    tenant_id: "{{ tenant_id }}"
+    client_id: "{{ client_id }}"
+    client_secret: "{{ client_secret }}"
+    user: adele.vance@contoso.example
+    start: "2025-06-02T00:00:00Z"
+    end: "2025-06-03T00:00:00Z"
+    organizer_only: true
+  register: monday
+
+- name: Show their subjects
+  ansible.builtin.debug:
+    msg: "{{ monday.events | map(attribute='subject') | list }}"
+
+- name: Read one event of a group calendar
+  graphops.msgraph.calendar_event_info:
+    group_id: "{{ team_group_id }}"
+    event_id: "{{ event_id }}"
+  register: one
+"""
+
+RETURN = r"""
+events:
+  description: The events found, ordered as Graph returned them; V([]) when none.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The immutable event id.
+      type: str
+      sample: AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAA==
+    subject:
+      description: The subject.
+      type: str
+      sample: Product review
+    start:
+      description: Start as Graph returns it (UTC unless the time zone says otherwise).
+      type: dict
+      sample: {"date_time": "2025-06-02T09:00:00.0000000", "time_zone": "UTC"}
+    end:
+      description: End, in the same form as RV(events[].start).
+      type: dict
+      sample: {"date_time": "2025-06-02T10:00:00.0000000", "time_zone": "UTC"}
+    type:
+      description: V(singleInstance), V(occurrence), V(exception) or V(seriesMaster).
+      type: str
+      sample: occurrence
+    series_master_id:
+      description: The series master of an occurrence or exception, else null.
+      type: str
+      sample: AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAC==
+    organizer:
+      description: E-mail address of the organizer.
+      type: str
+      sample: adele.vance@contoso.example
+    attendee_count:
+      description: Number of attendees.
+      type: int
+      sample: 2
+    is_organizer:
+      description: Whether the owner organizes the event.
+      type: bool
+      sample: true
+    is_cancelled:
+      description: Whether the event is cancelled.
+      type: bool
+      sample: false
+"""
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
+    ConfigurationError,
+    GraphLayerError,
+    GraphNotFound,
+)
+from ansible_collections.graphops.msgraph.plugins.module_utils import _events as ev
+
+
+def _read(client, address, params, window):
+    if window is None:
+        try:
+            event = client.get(address.event_path(params["event_id"]), params={"$select": ev.EVENT_FIELDS}, outlook=True)
+        except GraphNotFound:
+            return []
+        return [ev.summarize(event)]
+    events = ev.read_window(client, address, window[0], window[1], params["subject"], params["subject_contains"])
+    if params["organizer_only"]:
+        events = [e for e in events if e.get("isOrganizer") is True]
+    return [ev.summarize(e) for e in events]
+
+
+def main():
+    argument_spec = dict(
+        user=dict(type="str"),
+        group_id=dict(type="str"),
+        calendar_id=dict(type="str"),
+        calendar_group_id=dict(type="str"),
+        event_id=dict(type="str"),
+        start=dict(type="str"),
+        end=dict(type="str"),
+        subject=dict(type="str"),
+        subject_contains=dict(type="str"),
+        organizer_only=dict(type="bool", default=False),
+    )
+    gm = GraphModule(argument_spec=argument_spec,
+                     mutually_exclusive=[("user", "group_id"), ("event_id", "start"), ("event_id", "end")],
+                     required_one_of=[("event_id", "start")], required_together=[("start", "end")],
+                     supports_check_mode=True)
+    module = gm.module
+    params = gm.params
+    result = dict(changed=False, events=[])
+
+    try:
+        address = ev.EventAddress(user=params["user"], group_id=params["group_id"],
+                                  calendar_id=params["calendar_id"], calendar_group_id=params["calendar_group_id"])
+        window = None
+        if params["event_id"] is not None:
+            ev.validate_id(params["event_id"], "event_id")
+        else:
+            window = (ev.parse_datetime(params["start"], "start"), ev.parse_datetime(params["end"], "end"))
+            if window[1] <= window[0]:
+                raise ev.EventsError("end must be after start")
+    except (ev.EventsError, ConfigurationError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    if address.is_me and not gm.is_delegated():
+        module.fail_json(msg="No user or group_id given, so the events of /me were addressed, but the credentials give an "
+                             "application token and /me needs a delegated (user) token: set user to the owner's "
+                             "userPrincipalName or object id", **result)
+
+    client = gm.client()
+    try:
+        result["events"] = _read(client, address, params, window)
+    except GraphLayerError as exc:
+        gm.fail_graph(exc, "Reading the events failed", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
