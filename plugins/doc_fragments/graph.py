@@ -1,0 +1,142 @@
+# Copyright (c) graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Common connection and authentication options of every graphops.msgraph module.
+    DOCUMENTATION = r"""
+options:
+  auth_method:
+    description:
+      - How to get a token for Microsoft Graph.
+      - V(auto) picks the method from the credentials given (O(access_token), O(client_secret),
+        O(client_certificate_path), O(federated_token_file), or O(username) with O(password)) and fails,
+        naming the options, when none or more than one of them is set (environment variables count).
+      - V(managed_identity) is never picked automatically; set it explicitly, with O(client_id) for a
+        user-assigned identity.
+      - V(password) uses the resource owner password grant of a public client app (O(client_id)); it does
+        not work for accounts with multi-factor authentication.
+    type: str
+    default: auto
+    choices: [auto, client_secret, certificate, federated, managed_identity, password, access_token]
+  tenant_id:
+    description:
+      - The Microsoft Entra tenant (directory) id or a verified domain name.
+      - If not set, the value of the E(AZURE_TENANT_ID) environment variable is used.
+    type: str
+  client_id:
+    description:
+      - The application (client) id of the app registration, or of a user-assigned managed identity.
+      - If not set, the value of the E(AZURE_CLIENT_ID) environment variable is used.
+    type: str
+  client_secret:
+    description:
+      - A client secret of the app registration.
+      - If not set, the value of the E(AZURE_CLIENT_SECRET) environment variable is used.
+    type: str
+  client_certificate_path:
+    description:
+      - A certificate of the app registration with its private key, either one PEM file holding both or a
+        PKCS#12 (C(.pfx)) file.
+      - If not set, the value of the E(AZURE_CLIENT_CERTIFICATE_PATH) environment variable is used.
+    type: path
+  client_certificate_password:
+    description:
+      - The password of an encrypted PEM key or of the PKCS#12 file.
+      - If not set, the value of the E(AZURE_CLIENT_CERTIFICATE_PASSWORD) environment variable is used.
+    type: str
+  federated_token_file:
+    description:
+      - A file holding a federated identity credential (a JWT from Kubernetes workload identity, GitHub
+        Actions, and so on). It is read again on every token request, so rotation is picked up.
+      - If not set, the value of the E(AZURE_FEDERATED_TOKEN_FILE) environment variable is used.
+    type: path
+  username:
+    description:
+      - The user principal name for O(auth_method=password).
+      - If not set, the value of the E(AZURE_USERNAME) environment variable is used.
+    type: str
+  password:
+    description:
+      - The password for O(auth_method=password).
+      - If not set, the value of the E(AZURE_PASSWORD) environment variable is used.
+    type: str
+  access_token:
+    description:
+      - A Graph access token obtained elsewhere. It is used as is; no token is requested and it is never cached.
+      - Whether it is a delegated (user) token is read from its C(scp) claim, without verifying it.
+      - If not set, the value of the E(MSGRAPH_ACCESS_TOKEN) environment variable is used.
+    type: str
+  cloud:
+    description:
+      - The Microsoft cloud. V(global) also covers GCC; V(usgov) is GCC High (L4); V(usgovdod) is DoD (L5);
+        V(china) is operated by 21Vianet (Bookings is not available there).
+      - If not set, the value of the E(MSGRAPH_CLOUD) environment variable is used.
+    type: str
+    default: global
+    choices: [global, usgov, usgovdod, china]
+  graph_endpoint:
+    description:
+      - Overrides the Graph host of O(cloud), as C(https://host[:port]) without a path. The token scope follows it.
+      - Only C(https://) is accepted.
+      - If not set, the value of the E(MSGRAPH_ENDPOINT) environment variable is used.
+    type: str
+  authority_host:
+    description:
+      - Overrides the Microsoft Entra login host of O(cloud), as C(https://host[:port]).
+      - Only C(https://) is accepted.
+      - If not set, the value of the E(AZURE_AUTHORITY_HOST) environment variable is used.
+    type: str
+  api_version:
+    description:
+      - The Graph API version.
+    type: str
+    default: v1.0
+    choices: [v1.0, beta]
+  ca_path:
+    description:
+      - A PEM bundle of certificate authorities to trust for Graph and login hosts.
+      - It wins over the E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) environment variables.
+    type: path
+  validate_certs:
+    description:
+      - Whether to verify TLS certificates. Only turn this off for a throwaway test server.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP answer.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times a throttled (429), unavailable (503, 504) or unanswered request is sent again.
+      - A write whose outcome is unknown is only sent again after reading the item shows it did not take effect.
+    type: int
+    default: 3
+  max_wait:
+    description:
+      - The most seconds one task spends waiting on C(Retry-After) and backoff in total. When a wait would go
+        beyond it, the task fails with the last error instead of waiting.
+    type: int
+    default: 120
+  token_cache_path:
+    description:
+      - A folder for the token cache, so the tasks of a play request a token once.
+      - The cache holds one file per cloud, authority, tenant, client, user and auth method, created with
+        mode C(0600) in a folder created with mode C(0700). It holds tokens, never client secrets or passwords.
+      - Defaults to C(graphops.msgraph/tokens) under E(XDG_CACHE_HOME) or C(~/.cache).
+      - An empty string turns the cache off.
+      - If not set, the value of the E(MSGRAPH_TOKEN_CACHE) environment variable is used.
+    type: path
+requirements:
+  - requests >= 2.25.0
+  - msal >= 1.28.0 (not needed with O(auth_method=access_token))
+notes:
+  - Every request carries a fresh C(client-request-id); failures report it with Graph's C(request-id).
+  - Secrets, passwords and tokens never appear in results, messages or the token cache file names.
+"""

@@ -1,0 +1,634 @@
+# Copyright (c) graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The Graph client: HTTP, retries, $batch, at-most-once writes, error mapping.
+
+It does not import Ansible, so it runs (and is tested and benchmarked) on its own. It does not
+authenticate either: a token provider (see _graph_auth.py) hands it tokens.
+
+Choices forced by Graph (see ../shared/graph/NOTES.md, "Errors, throttling, batching"):
+
+* every request carries a fresh client-request-id and asks for it back, because Microsoft support
+  asks for it together with the request-id of the answer;
+* 429, 503, 504 and lost connections are retried after Retry-After (seconds or an HTTP-date), else
+  after a capped exponential backoff with full jitter, within `retries` and `max_wait`
+  (https://learn.microsoft.com/en-us/graph/throttling);
+* a write whose outcome is unknown (timeout or reset after sending, 5xx) may have been applied, so
+  it is never sent again before a read (probe) shows that it was not: a cancellation notifies
+  customers or attendees, twice would be a bug users can see;
+* $batch takes at most 20 requests and dispatches up to 4 of them at a time, and Outlook allows 4
+  concurrent requests per app and mailbox, so batches to one mailbox are bounded by per-mailbox
+  slots (https://learn.microsoft.com/en-us/graph/json-batching).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+import traceback
+import uuid
+
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode, urlsplit
+
+from ._graph_errors import (
+    ConfigurationError,
+    GraphError,
+    GraphTransportError,
+    graph_error_from,
+)
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+
+ReadOp = namedtuple("ReadOp", "key path params mailbox outlook", defaults=(None, None, False))
+ReadOutcome = namedtuple("ReadOutcome", "key status body error")
+WriteOp = namedtuple("WriteOp", "key path body mailbox outlook probe_path probe_done method",
+                     defaults=(None, False, None, None, "POST"))
+WriteOutcome = namedtuple("WriteOutcome", "key result status error probed")
+
+BATCH_LIMIT = 20            # https://learn.microsoft.com/en-us/graph/json-batching#batch-size-limitations
+GRAPH_BATCH_PARALLELISM = 4  # items of one $batch that Graph runs at the same time (NOTES)
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+RETRY_STATUSES = frozenset((429, 503, 504))
+AMBIGUOUS_WRITE_STATUSES = frozenset((500, 502, 503, 504))
+DEFAULT_MAX_WORKERS = 8
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), None when absent or bad."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(int(value)))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+if HAS_REQUESTS:
+    class PinnedSession(requests.Session):
+        """A requests session whose TLS verification setting always wins.
+
+        requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override Session.verify (NOTES, "requests
+        pitfall"); ca_path is the user's explicit choice, so it is forced here for every request,
+        including the ones MSAL sends through this session. Proxies from the environment still apply.
+        """
+
+        def __init__(self, verify=True, timeout=None, user_agent=None):
+            super().__init__()
+            self.verify = verify
+            self.pinned_verify = verify
+            self.default_timeout = timeout
+            if user_agent:
+                self.headers["User-Agent"] = user_agent
+            # No automatic retries below us: a write must never be re-sent behind our back.
+            self.mount("https://", HTTPAdapter(max_retries=0))
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            settings["verify"] = self.pinned_verify
+            return settings
+
+        def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
+            if kwargs.get("timeout") is None and self.default_timeout:
+                kwargs["timeout"] = self.default_timeout
+            return super().request(method, url, *args, **kwargs)
+
+
+def new_session(verify=True, timeout=None, user_agent=None):
+    """Return a PinnedSession (requests must be importable)."""
+    if not HAS_REQUESTS:
+        raise ConfigurationError("the Python library 'requests' is required")
+    return PinnedSession(verify=verify, timeout=timeout, user_agent=user_agent)
+
+
+class _Answer:
+    """One HTTP answer (or one $batch item answer), JSON decoded when possible."""
+
+    def __init__(self, status, headers, body, client_request_id, malformed=False):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.client_request_id = client_request_id
+        self.malformed = malformed
+
+
+class _Failure:
+    """No answer at all. sent says whether the request may have reached Graph (ambiguous for a write)."""
+
+    def __init__(self, kind, message, sent, client_request_id):
+        self.kind = kind
+        self.message = message
+        self.sent = sent
+        self.client_request_id = client_request_id
+        self.status = None
+        self.headers = {}
+
+
+def _decode(text):
+    if not text:
+        return None, False
+    try:
+        return json.loads(text), False
+    except ValueError:
+        return text, True
+
+
+class _Slots:
+    """Per-mailbox concurrency slots, taken all at once so two batches never deadlock."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = {}
+        self.cond = threading.Condition()
+
+    def acquire(self, needs):
+        with self.cond:
+            while any(self.used.get(m, 0) + n > self.limit for m, n in needs.items()):
+                self.cond.wait()
+            for m, n in needs.items():
+                self.used[m] = self.used.get(m, 0) + n
+
+    def release(self, needs):
+        with self.cond:
+            for m, n in needs.items():
+                self.used[m] -= n
+            self.cond.notify_all()
+
+
+class _Item:
+    """One operation of read_many/write_at_most_once while it is being worked on."""
+
+    def __init__(self, index, kind, op, method, url, rel, body):
+        self.index = index
+        self.kind = kind          # "read" or "write"
+        self.op = op
+        self.method = method
+        self.url = url            # absolute, for a direct request
+        self.rel = rel            # relative (no version), for a $batch item
+        self.body = body
+        self.mailbox = getattr(op, "mailbox", None) or ""
+        self.outlook = bool(getattr(op, "outlook", False))
+        self.attempts = 0
+        self.ambiguous = False    # a write that may have been applied by an earlier attempt
+        self.probed = False
+        self.refreshed = False    # token re-acquired once already for this item
+        self.due = 0.0
+        self.outcome = None
+        self.last_error = None
+        self.pending_retry_after = None
+        self.pending_probe = False
+
+
+class GraphClient:
+    """Talks to one Graph endpoint with one token provider."""
+
+    def __init__(self, endpoint, api_version, token_provider, verify=True, timeout=30, retries=3, max_wait=120,
+                 user_agent=None, mailbox_concurrency=4, session=None, sleep=None, clock=None, rand=None,
+                 max_workers=DEFAULT_MAX_WORKERS):
+        if not HAS_REQUESTS and session is None:
+            raise ConfigurationError("the Python library 'requests' is required")
+        self.endpoint = endpoint.rstrip("/")
+        self.api_version = api_version
+        self.base_url = self.endpoint + "/" + api_version
+        self.token_provider = token_provider
+        self.verify = verify
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.max_wait = float(max_wait)
+        self.user_agent = user_agent
+        self.mailbox_concurrency = max(1, int(mailbox_concurrency))
+        self.session = session if session is not None else new_session(verify, timeout, user_agent)
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+        self._rand = rand or random.random
+        self.max_workers = max(1, int(max_workers))
+        self._slots = _Slots(self.mailbox_concurrency)
+        self._wait_lock = threading.Lock()
+        self.waited = 0.0          # seconds slept so far on Retry-After and backoff (never above max_wait)
+        self.request_count = 0     # HTTP requests sent (a $batch counts once)
+
+    # ---------------------------------------------------------------- tokens
+
+    def _token(self):
+        provider = self.token_provider
+        if hasattr(provider, "get_token"):
+            return provider.get_token()
+        return provider()
+
+    def _invalidate(self, token):
+        invalidate = getattr(self.token_provider, "invalidate", None)
+        if invalidate is None:
+            return False
+        invalidate(token)
+        return True
+
+    # ---------------------------------------------------------------- one HTTP exchange
+
+    def _headers(self, outlook, body):
+        crid = str(uuid.uuid4())
+        headers = {
+            "Accept": "application/json",
+            "client-request-id": crid,
+            "return-client-request-id": "true",
+        }
+        if self.user_agent:
+            headers["User-Agent"] = self.user_agent
+        if outlook:
+            # Ids then stay valid when cancel moves an event to Deleted Items (NOTES, "Outlook ids").
+            headers["Prefer"] = 'IdType="ImmutableId"'
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _send_once(self, method, url, body, outlook, token):
+        headers = self._headers(outlook, body)
+        headers["Authorization"] = "Bearer " + token
+        crid = headers["client-request-id"]
+        data = json.dumps(body) if body is not None else None
+        prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, data=data))
+        # requests "requotes" URLs (it would turn an encoded "%2E%2E" id back into ".."): send ours as built.
+        prepared.url = url
+        settings = self.session.merge_environment_settings(url, {}, False, self.verify, None)
+        settings["verify"] = self.verify
+        self.request_count += 1
+        try:
+            resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
+        except requests.exceptions.SSLError as exc:
+            return _Failure("tls_error", "TLS verification failed for {0}: {1}".format(self.endpoint, exc), False, crid)
+        except requests.exceptions.ConnectTimeout as exc:
+            return _Failure("connect_timeout", "connection to {0} timed out: {1}".format(self.endpoint, exc), False, crid)
+        except requests.exceptions.ReadTimeout as exc:
+            return _Failure("timeout", "no answer within {0} s: {1}".format(self.timeout, exc), True, crid)
+        except requests.exceptions.ConnectionError as exc:
+            # Refused/unresolvable means nothing was sent; anything else (reset, closed without an
+            # answer) may have happened after Graph received the request.
+            text = repr(exc)
+            not_sent = "NewConnectionError" in text or "NameResolutionError" in text or "Failed to resolve" in text
+            return _Failure("connection_error", "connection to {0} failed: {1}".format(self.endpoint, exc), not not_sent, crid)
+        except requests.exceptions.RequestException as exc:
+            return _Failure("request_error", str(exc), False, crid)
+        body_out, malformed = _decode(resp.text)
+        return _Answer(resp.status_code, resp.headers, body_out, resp.headers.get("client-request-id") or crid, malformed)
+
+    @staticmethod
+    def _is_expired_token(answer):
+        if not isinstance(answer, _Answer) or answer.status != 401:
+            return False
+        code = (answer.body or {}).get("error", {}).get("code") if isinstance(answer.body, dict) else None
+        return code in ("InvalidAuthenticationToken", None)
+
+    def _exchange(self, method, url, body=None, outlook=False):
+        """One request; on 401 InvalidAuthenticationToken drop the token and try once more (not applied)."""
+        token = self._token()
+        answer = self._send_once(method, url, body, outlook, token)
+        if self._is_expired_token(answer) and self._invalidate(token):
+            answer = self._send_once(method, url, body, outlook, self._token())
+        return answer
+
+    # ---------------------------------------------------------------- waiting
+
+    def _backoff(self, attempt):
+        """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+        return self._rand() * min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempt - 1)))
+
+    def _delay_for(self, attempt, retry_after):
+        parsed = parse_retry_after(retry_after)
+        return parsed if parsed is not None else self._backoff(attempt)
+
+    def _reserve(self, seconds):
+        """Count seconds against max_wait; False when that would exceed it."""
+        with self._wait_lock:
+            if self.waited + seconds > self.max_wait + 1e-9:
+                return False
+            self.waited += seconds
+            return True
+
+    # ---------------------------------------------------------------- URLs
+
+    def _url(self, path, params=None):
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError("path must start with '/': {0!r}".format(path))
+        rel = path
+        if params:
+            rel += "?" + urlencode(params, safe="$,:'")
+        return self.base_url + rel, rel
+
+    def _check_next_link(self, link):
+        """Follow @odata.nextLink only on our own endpoint: the token must not leak to another host."""
+        ours, theirs = urlsplit(self.endpoint), urlsplit(link)
+        if (theirs.scheme, theirs.netloc.lower()) != (ours.scheme, ours.netloc.lower()):
+            raise GraphError(None, code="UnexpectedNextLink",
+                             message="Graph returned a nextLink to another host ({0}); not followed".format(theirs.netloc))
+        prefix = urlsplit(self.base_url).path + "/"
+        rel = theirs.path[len(prefix) - 1:] if theirs.path.startswith(prefix) else None
+        if rel is None:
+            raise GraphError(None, code="UnexpectedNextLink", message="nextLink outside {0}".format(self.base_url))
+        return rel + ("?" + theirs.query if theirs.query else "")
+
+    # ---------------------------------------------------------------- public API
+
+    def get(self, path, params=None, outlook=False):
+        """GET one resource; raises GraphError (GraphNotFound for 404)."""
+        url, rel = self._url(path, params)
+        outcome = self._run([_Item(0, "read", ReadOp(None, path, params, None, outlook), "GET", url, rel, None)])[0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.body
+
+    def get_all(self, path, params=None, outlook=False):
+        """GET a collection, following @odata.nextLink; returns the concatenated `value` lists."""
+        url, rel = self._url(path, params)
+        values = []
+        while True:
+            op = ReadOp(None, rel, None, None, outlook)
+            outcome = self._run([_Item(0, "read", op, "GET", url, rel, None)])[0]
+            if outcome.error is not None:
+                raise outcome.error
+            page = outcome.body or {}
+            values.extend(page.get("value") or [])
+            link = page.get("@odata.nextLink")
+            if not link:
+                return values
+            rel = self._check_next_link(link)
+            url = link
+
+    def read_many(self, ops):
+        """GET many resources ($batch when more than one); [ReadOutcome] in input order, never raises GraphError."""
+        items = []
+        for index, op in enumerate(ops):
+            url, rel = self._url(op.path, op.params)
+            items.append(_Item(index, "read", op, "GET", url, rel, None))
+        return self._run(items)
+
+    def write_at_most_once(self, ops):
+        """Send each write at most once in effect; [WriteOutcome] in input order (see architecture.md)."""
+        items = []
+        for index, op in enumerate(ops):
+            if op.probe_path is not None and op.probe_done is None:
+                raise ValueError("write_at_most_once: probe_path needs probe_done")
+            url, rel = self._url(op.path)
+            items.append(_Item(index, "write", op, op.method or "POST", url, rel, op.body))
+        return self._run(items)
+
+    # ---------------------------------------------------------------- the scheduler
+
+    def _run(self, items):
+        pending = list(items)
+        while pending:
+            now = self._clock()
+            earliest = min(i.due for i in pending)
+            if earliest > now:
+                self._sleep(earliest - now)
+            now = self._clock()
+            due = [i for i in pending if i.due <= now + 1e-6]
+            later = [i for i in pending if i.due > now + 1e-6]
+            self._send_round(due)
+            to_probe = []
+            for item in due:
+                if item.outcome is None and item.ambiguous and item.kind == "write" and item.pending_probe:
+                    to_probe.append(item)
+            if to_probe:
+                self._probe(to_probe)
+            pending = later + [i for i in due if i.outcome is None]
+        return [i.outcome for i in items]
+
+    def _chunks(self, items):
+        """First-fit packing into $batch requests of <= 20, <= cap items per mailbox in each."""
+        per_mailbox = BATCH_LIMIT if self.mailbox_concurrency >= GRAPH_BATCH_PARALLELISM else self.mailbox_concurrency
+        chunks = []
+        for item in items:
+            for chunk in chunks:
+                if len(chunk) < BATCH_LIMIT and sum(1 for c in chunk if c.mailbox == item.mailbox) < per_mailbox:
+                    chunk.append(item)
+                    break
+            else:
+                chunks.append([item])
+        return chunks
+
+    def _needs(self, chunk):
+        counts = {}
+        for item in chunk:
+            counts[item.mailbox] = counts.get(item.mailbox, 0) + 1
+        cap = min(GRAPH_BATCH_PARALLELISM, self.mailbox_concurrency)
+        return dict((m, min(n, cap)) for m, n in counts.items())
+
+    def _send_round(self, items):
+        for item in items:
+            item.pending_probe = False
+        chunks = self._chunks(items)
+        if len(chunks) == 1:
+            self._send_chunk(chunks[0])
+            return
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(chunks))) as pool:
+            for future in [pool.submit(self._send_chunk, chunk) for chunk in chunks]:
+                future.result()
+
+    def _send_chunk(self, chunk):
+        needs = self._needs(chunk)
+        self._slots.acquire(needs)
+        try:
+            for item in chunk:
+                item.attempts += 1
+            if len(chunk) == 1:
+                item = chunk[0]
+                self._settle(item, self._exchange(item.method, item.url, item.body, item.outlook))
+            else:
+                self._send_batch(chunk)
+        finally:
+            self._slots.release(needs)
+
+    def _send_batch(self, chunk):
+        requests_ = []
+        for n, item in enumerate(chunk):
+            entry = {"id": str(n), "method": item.method, "url": item.rel}
+            headers = {}
+            if item.outlook:
+                headers["Prefer"] = 'IdType="ImmutableId"'
+            if item.body is not None:
+                entry["body"] = item.body
+                headers["Content-Type"] = "application/json"  # required by $batch for an item with a body
+            if headers:
+                entry["headers"] = headers
+            requests_.append(entry)
+        answer = self._exchange("POST", self.base_url + "/$batch", {"requests": requests_}, False)
+        if isinstance(answer, _Answer) and answer.status == 200 and isinstance(answer.body, dict) \
+                and isinstance(answer.body.get("responses"), list):
+            by_id = {}
+            for resp in answer.body["responses"]:
+                if isinstance(resp, dict):
+                    by_id[str(resp.get("id"))] = resp
+            for n, item in enumerate(chunk):
+                resp = by_id.get(str(n))
+                if resp is None:
+                    # Graph owes an answer per item; without one the write's fate is unknown.
+                    self._settle(item, _Failure("missing_batch_item", "no answer for this item in the $batch response",
+                                                True, answer.client_request_id))
+                    continue
+                headers = dict((k, v) for k, v in (resp.get("headers") or {}).items())
+                headers.setdefault("client-request-id", answer.client_request_id)
+                if "request-id" not in headers and answer.headers.get("request-id"):
+                    headers["request-id"] = answer.headers.get("request-id")
+                self._settle(item, _Answer(resp.get("status"), headers, resp.get("body"), answer.client_request_id))
+            return
+        if isinstance(answer, _Answer) and answer.status == 200:
+            answer.malformed = True
+        for item in chunk:
+            self._settle(item, answer, whole_batch=True)
+
+    # ---------------------------------------------------------------- deciding an item's fate
+
+    def _error_from(self, item, answer):
+        if isinstance(answer, _Failure):
+            return GraphTransportError(answer.message, method=item.method, url=item.url,
+                                       client_request_id=answer.client_request_id, kind=answer.kind)
+        if answer.malformed and answer.status is not None and answer.status < 300:
+            return GraphError(answer.status, code="MalformedResponse", message="Graph answered with a body that is not JSON",
+                              request_id=answer.headers.get("request-id"), client_request_id=answer.client_request_id,
+                              method=item.method, url=item.url)
+        return graph_error_from(answer.status, answer.body, answer.headers, method=item.method, url=item.url,
+                                client_request_id=answer.client_request_id)
+
+    def _retry_later(self, item, answer, error):
+        """Schedule another attempt if retries and max_wait allow; else settle as failed."""
+        item.last_error = error
+        if item.attempts > self.retries:
+            return self._give_up(item, error, None)
+        delay = self._delay_for(item.attempts, (answer.headers or {}).get("Retry-After") if answer is not None else None)
+        if not self._reserve(delay):
+            return self._give_up(item, error, "waiting {0:.0f} s more would exceed max_wait ({1:g} s)".format(delay, self.max_wait))
+        item.due = self._clock() + delay
+        return None
+
+    def _give_up(self, item, error, note):
+        error.attempts = item.attempts
+        if note:
+            error.note = note
+        if item.kind == "write" and item.ambiguous and not item.probed:
+            error.note = (error.note + "; " if error.note else "") + "the write may have taken effect"
+        return self._finish(item, error=error)
+
+    def _finish(self, item, error=None, status=None, body=None, result=None):
+        if item.kind == "read":
+            item.outcome = ReadOutcome(item.op.key, status if status is not None else (error.status if error else None),
+                                       body, error)
+        else:
+            item.outcome = WriteOutcome(item.op.key, result or "failed",
+                                        status if status is not None else (error.status if error else None), error, item.probed)
+        return item.outcome
+
+    def _settle(self, item, answer, whole_batch=False):
+        """Decide from one answer: finished, retry later, or (ambiguous write) probe first."""
+        status = answer.status if isinstance(answer, _Answer) else None
+        if isinstance(answer, _Answer) and status == 401 and self._is_expired_token(answer) and not item.refreshed \
+                and not whole_batch:
+            # An item of a $batch whose token expired: not applied; refresh once and retry it.
+            item.refreshed = True
+            self._invalidate_current()
+            item.due = self._clock()
+            item.attempts -= 1
+            return None
+        if item.kind == "read":
+            return self._settle_read(item, answer, status)
+        return self._settle_write(item, answer, status)
+
+    def _invalidate_current(self):
+        try:
+            self._invalidate(self._token())
+        except GraphError:
+            pass
+
+    def _settle_read(self, item, answer, status):
+        if isinstance(answer, _Failure):
+            error = self._error_from(item, answer)
+            if answer.kind == "tls_error":
+                return self._finish(item, error=error)
+            return self._retry_later(item, answer, error)
+        if answer.malformed:
+            return self._retry_later(item, answer, self._error_from(item, answer))
+        if 200 <= status < 300:
+            return self._finish(item, status=status, body=answer.body)
+        error = self._error_from(item, answer)
+        if status in RETRY_STATUSES or status == 424:
+            return self._retry_later(item, answer, error)
+        return self._finish(item, error=error, status=status, body=answer.body)
+
+    def _settle_write(self, item, answer, status):
+        if isinstance(answer, _Failure):
+            error = self._error_from(item, answer)
+            if answer.kind == "tls_error":
+                return self._finish(item, error=error)
+            if not answer.sent:
+                return self._retry_later(item, answer, error)
+            return self._ambiguous(item, answer, error)
+        if status is not None and 200 <= status < 300:
+            return self._finish(item, status=status, result="done")
+        if status == 404:
+            if item.ambiguous:
+                # The earlier attempt went through: the item is gone because we cancelled it (NOTES).
+                return self._finish(item, status=status, result="done")
+            return self._finish(item, status=status, result="absent", error=self._error_from(item, answer))
+        error = self._error_from(item, answer)
+        if status in (429, 424):
+            # Throttled or a failed dependency: Graph did not run the request, so it is safe to send again.
+            return self._retry_later(item, answer, error)
+        if status in AMBIGUOUS_WRITE_STATUSES or answer.malformed:
+            return self._ambiguous(item, answer, error)
+        return self._finish(item, error=error, status=status)
+
+    def _ambiguous(self, item, answer, error):
+        item.ambiguous = True
+        item.last_error = error
+        item.pending_retry_after = (answer.headers or {}).get("Retry-After")
+        if item.op.probe_path is None:
+            # Nothing to read back: the only safe answer is "unknown", never a blind re-send.
+            return self._give_up(item, error, "not re-sent because the write may have taken effect")
+        item.pending_probe = True
+        return None
+
+    def _probe(self, items):
+        """Read each ambiguous write's probe_path; done if it took effect, else schedule one re-send."""
+        reads = [ReadOp(n, item.op.probe_path, None, item.op.mailbox, item.op.outlook) for n, item in enumerate(items)]
+        outcomes = self.read_many(reads)
+        for item, outcome in zip(items, outcomes):
+            item.probed = True
+            item.pending_probe = False
+            if outcome.error is not None and outcome.status != 404:
+                err = item.last_error
+                self._give_up(item, err, "reading {0} to check whether it took effect failed ({1}); not re-sent"
+                              .format(item.op.probe_path, outcome.error))
+                continue
+            if item.op.probe_done(outcome.status, outcome.body):
+                self._finish(item, status=item.last_error.status if item.last_error else None, result="done")
+                continue
+            # The probe shows the write did not take effect: sending it again is safe.
+            self._retry_later(item, _Answer(None, {"Retry-After": item.pending_retry_after} if item.pending_retry_after else {},
+                                            None, None), item.last_error)

@@ -1,0 +1,173 @@
+# Copyright (c) graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The module wrapper: common options merged into every module's argument spec, the client built
+lazily after the options are checked, and one failure formatter (after amazon.aws's
+AnsibleAWSModule and fail_json_aws). Composition, not inheritance: gm.module is the AnsibleModule.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
+from ._graph_auth import AUTH_METHODS, build_credential, select_auth_method
+from ._graph_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, GraphClient
+from ._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
+from ._version import USER_AGENT
+
+
+def graph_argument_spec():
+    """The common options, documented once in plugins/doc_fragments/graph.py."""
+    return dict(
+        auth_method=dict(type="str", default="auto", choices=["auto"] + list(AUTH_METHODS)),
+        tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
+        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET"])),
+        client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
+        client_certificate_password=dict(type="str", no_log=True,
+                                         fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+        federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
+        username=dict(type="str", fallback=(env_fallback, ["AZURE_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_PASSWORD"])),
+        access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["MSGRAPH_ACCESS_TOKEN"])),
+        cloud=dict(type="str", default=DEFAULT_CLOUD, choices=list(CLOUDS), fallback=(env_fallback, ["MSGRAPH_CLOUD"])),
+        graph_endpoint=dict(type="str", fallback=(env_fallback, ["MSGRAPH_ENDPOINT"])),
+        authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
+        api_version=dict(type="str", default="v1.0", choices=list(API_VERSIONS)),
+        ca_path=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+        retries=dict(type="int", default=3),
+        max_wait=dict(type="int", default=120),
+        token_cache_path=dict(type="path", no_log=False, fallback=(env_fallback, ["MSGRAPH_TOKEN_CACHE"])),
+    )
+
+
+def build_verify(params):
+    """requests' verify value: the ca_path bundle, True, or False when validate_certs is off."""
+    ca_path = params.get("ca_path")
+    if params.get("validate_certs") is False:
+        if ca_path:
+            raise ConfigurationError("ca_path and validate_certs=false contradict each other", option="ca_path")
+        return False
+    if ca_path:
+        if not os.path.isfile(ca_path) or not os.access(ca_path, os.R_OK):
+            raise ConfigurationError("ca_path: {0} is not a readable file".format(ca_path), option="ca_path")
+        return ca_path
+    return True
+
+
+def check_numbers(params):
+    for name, low in (("timeout", 1), ("retries", 0), ("max_wait", 0)):
+        value = params.get(name)
+        if value is not None and value < low:
+            raise ConfigurationError("{0} must be at least {1}".format(name, low), option=name)
+
+
+class GraphModule:
+    """Wraps AnsibleModule for the Graph modules (see docs/dev/architecture.md, section 2)."""
+
+    def __init__(self, argument_spec=None, mutually_exclusive=None, required_one_of=None, required_together=None,
+                 required_if=None, required_by=None, supports_check_mode=True, mailbox_concurrency=4):
+        spec = graph_argument_spec()
+        spec.update(argument_spec or {})
+        self.module = AnsibleModule(
+            argument_spec=spec,
+            mutually_exclusive=mutually_exclusive or [],
+            required_one_of=required_one_of or [],
+            required_together=required_together or [],
+            required_if=required_if or [],
+            required_by=required_by or {},
+            supports_check_mode=supports_check_mode,
+        )
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.mailbox_concurrency = mailbox_concurrency
+        self._cloud = None
+        self._credential = None
+        self._client = None
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+
+    # ------------------------------------------------------------------ options
+
+    @property
+    def cloud_settings(self):
+        """Effective CloudSettings (name, authority_host, graph_endpoint, scope, bookings)."""
+        if self._cloud is None:
+            try:
+                self._cloud = resolve_cloud(self.params.get("cloud"), self.params.get("graph_endpoint"),
+                                            self.params.get("authority_host"))
+            except ConfigurationError as exc:
+                self.fail_graph(exc, "Invalid connection options")
+        return self._cloud
+
+    @property
+    def cloud(self):
+        return self.cloud_settings.name
+
+    def credential(self):
+        """The validated credential (token provider); fails the task before any request when options can not work."""
+        if self._credential is None:
+            try:
+                check_numbers(self.params)
+                verify = build_verify(self.params)
+                method = select_auth_method(self.params)
+                if method != "access_token" and importlib.util.find_spec("msal") is None:
+                    self.module.fail_json(msg=missing_required_lib("msal"))
+                self._credential = build_credential(self.params, cloud=self.cloud_settings, verify=verify,
+                                                    timeout=self.params["timeout"], user_agent=USER_AGENT)
+            except ConfigurationError as exc:
+                self.fail_graph(exc, "Invalid connection options")
+        return self._credential
+
+    def client(self):
+        """The GraphClient, built once; validates auth, cloud and endpoint options first (no request)."""
+        if self._client is None:
+            credential = self.credential()
+            self._client = GraphClient(
+                self.cloud_settings.graph_endpoint, self.params["api_version"], credential,
+                verify=credential.verify, timeout=self.params["timeout"], retries=self.params["retries"],
+                max_wait=self.params["max_wait"], user_agent=USER_AGENT,
+                mailbox_concurrency=self.mailbox_concurrency)
+        return self._client
+
+    def is_delegated(self):
+        """True when the token will speak for a user (password, or an access_token with scp), known without a request."""
+        return self.credential().is_delegated()
+
+    # ------------------------------------------------------------------ failures
+
+    def fail_graph(self, exc, msg, **result):
+        """Fail the task: '<msg>: HTTP 403 ErrorAccessDenied: ... (request-id ..., client-request-id ...)'.
+
+        result keys (changed, items done so far, ...) are returned alongside error=exc.to_dict().
+        """
+        if isinstance(exc, GraphLayerError):
+            detail = str(exc)
+            result["error"] = exc.to_dict()
+        else:
+            detail = redact("{0}: {1}".format(type(exc).__name__, exc))
+            result["error"] = {"type": type(exc).__name__, "message": detail}
+        if isinstance(exc, ConfigurationError) and exc.option:
+            result["error"]["option"] = exc.option
+        result.setdefault("changed", False)
+        exception = None
+        if not isinstance(exc, ConfigurationError):
+            exception = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        text = "{0}: {1}".format(msg, detail) if msg else detail
+        if exception:
+            self.module.fail_json(msg=text, exception=exception, **result)
+        self.module.fail_json(msg=text, **result)
+
+
+__all__ = ["GraphModule", "graph_argument_spec", "GraphError", "AuthenticationError", "ConfigurationError"]

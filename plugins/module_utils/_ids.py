@@ -1,0 +1,84 @@
+# Copyright (c) graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Graph ids as path segments.
+
+An id reaches Graph only through build_path(): each value becomes exactly one percent-encoded
+path segment, so an id holding "/", "..", "?" or "#" can never address another resource.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from urllib.parse import quote
+
+from ._graph_errors import InvalidInputError
+
+MAX_ID_LENGTH = 1024
+_FORBIDDEN_CHARS = frozenset("/\\?#%")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _require_text(value, option):
+    if not isinstance(value, str):
+        raise InvalidInputError("{0} must be a string".format(option), option=option)
+    if not value.strip():
+        raise InvalidInputError("{0} must not be empty or blank".format(option), option=option)
+    return value
+
+
+def validate_id(value, option):
+    """Return value when it is a plausible Graph id, else raise InvalidInputError naming option.
+
+    Stricter than build_path(): real Graph, Outlook and Bookings ids never hold these characters,
+    so a value that does is a typo or a templating accident that should fail before any request.
+    """
+    _require_text(value, option)
+    if value != value.strip():
+        raise InvalidInputError("{0} must not start or end with blanks".format(option), option=option)
+    if _CONTROL_CHARS.search(value):
+        raise InvalidInputError("{0} must not contain control characters".format(option), option=option)
+    bad = sorted(set(value) & _FORBIDDEN_CHARS)
+    if bad:
+        raise InvalidInputError(
+            "{0} must not contain any of {1}".format(option, " ".join(repr(c) for c in bad)), option=option)
+    if value in (".", ".."):
+        raise InvalidInputError("{0} must not be '.' or '..'".format(option), option=option)
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidInputError("{0} is longer than {1} characters".format(option, MAX_ID_LENGTH), option=option)
+    return value
+
+
+def encode_segment(value, option="id"):
+    """Percent-encode value as exactly one path segment (refusing an empty or blank value)."""
+    _require_text(value, option)
+    # safe="" encodes "/" too; "." and ".." are encoded by hand because quote() leaves dots
+    # alone and a bare ".." segment would be collapsed by URL normalisation.
+    encoded = quote(value, safe="")
+    if value in (".", ".."):
+        encoded = value.replace(".", "%2E")
+    return encoded
+
+
+def build_path(template, **ids):
+    """Fill every {name} of template with ids[name], each encoded as exactly one segment.
+
+    >>> build_path("/users/{user}/events/{event_id}/cancel", user="a@b", event_id="AA/B==")
+    '/users/a%40b/events/AA%2FB%3D%3D/cancel'
+    """
+    names = _PLACEHOLDER.findall(template)
+    missing = [n for n in names if n not in ids]
+    extra = sorted(set(ids) - set(names))
+    if missing or extra:
+        raise ValueError("build_path: template {0!r} needs {1}, got {2}".format(template, names, sorted(ids)))
+    leftover = _PLACEHOLDER.sub("", template)
+    if not template.startswith("/") or set(leftover) & set("{}?#%" + string.whitespace):
+        raise ValueError("build_path: malformed template {0!r}".format(template))
+    return _PLACEHOLDER.sub(lambda m: encode_segment(ids[m.group(1)], m.group(1)), template)
