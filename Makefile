@@ -1,0 +1,77 @@
+# graphops.msgraph: every target works from a fresh clone with only python3, make and git.
+# `make test` is what CI runs (.ci/run). See README.md.
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION := $(COLLECTIONS)/ansible_collections/graphops/msgraph
+STAMP := $(VENV)/.installed
+
+# The tree is exposed to Ansible as ansible_collections/graphops/msgraph (a link), so
+# ansible-playbook, ansible-doc, molecule and pytest all see the working tree as it is.
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_REMOTE_TMP := $(BUILD)/ansible-tmp/remote
+export ANSIBLE_LOCAL_TEMP := $(BUILD)/ansible-tmp/local
+# Interpreter discovery may pick a broken pyenv shim for localhost (TOOLING.md): pin it.
+export ANSIBLE_PYTHON_INTERPRETER := $(PY)
+export ANSIBLE_NOCOLOR := 1
+export PYTHONPATH := $(COLLECTIONS)
+export PATH := $(VENV)/bin:$(PATH)
+# The emulator writes its throwaway CA and connection file below this folder.
+EMULATOR_DIR := $(BUILD)/emulator
+
+PYTEST := $(PY) -m pytest -c tests/pytest.ini
+
+.PHONY: help venv collection test sanity lint units molecule changelog-lint emulator demo bench clean
+
+help:
+	@echo "make demo      cancel bookings and a meeting against the bundled Graph emulator (run twice: changed, then ok)"
+	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, molecule"
+	@echo "make units | sanity | lint | molecule | changelog-lint | emulator | bench | clean"
+
+$(STAMP): requirements-test.txt requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(STAMP)
+
+$(COLLECTION):
+	mkdir -p $(dir $@) $(ANSIBLE_REMOTE_TMP) $(ANSIBLE_LOCAL_TEMP)
+	ln -sfn $(CURDIR) $@
+
+collection: venv $(COLLECTION)
+
+test: sanity lint changelog-lint units molecule
+	@echo "make test: all checks passed"
+
+# ansible-test needs the collection at a real ansible_collections/<ns>/<name> path (it resolves
+# links), so sanity runs on a fresh copy of the files git tracks or would track. The copy gets a
+# git repository of its own: inside ours, .build/ is ignored and ansible-test would skip it all.
+sanity: collection
+	$(PY) hacking/prepare_ansible_test.py
+	rm -rf $(BUILD)/sanity
+	$(PY) hacking/copy_tree.py $(BUILD)/sanity/ansible_collections/graphops/msgraph
+	cd $(BUILD)/sanity/ansible_collections/graphops/msgraph && git init -q && \
+		$(VENV)/bin/ansible-test sanity --python 3.11 --color no
+
+lint: collection
+	$(VENV)/bin/ansible-lint --profile production --offline
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+units: collection
+	$(PYTEST) -n 2 tests/unit
+
+molecule: collection
+	$(VENV)/bin/molecule test --all
+
+emulator: collection
+	mkdir -p $(EMULATOR_DIR)
+	cd tests && $(PY) -m emulator --port 8443 --state-dir $(EMULATOR_DIR) --connection-file $(EMULATOR_DIR)/connection.json
+
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache
