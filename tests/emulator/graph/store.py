@@ -7,7 +7,8 @@ Every top-level key is optional; loading merges into the current state (same id 
 
     {
       "users":  [{"id": "<guid>", "userPrincipalName": "...", "displayName": "...",
-                  "mail": "...", "password": "..."}],
+                  "mail": "...", "password": "...",
+                  "role": "organizer" | "attendee" (optional: names the user in the connection file)}],
       "groups": [{"id": "<guid>", "displayName": "...", "mail": "...", "members": ["<user id>"]}],
       "bookingBusinesses": [{
           "id": "name@domain", "displayName": "...",
@@ -210,7 +211,8 @@ class Store:
     def directory(self):
         with self.lock:
             return {
-                "users": [{k: u.get(k) for k in ("id", "userPrincipalName", "displayName", "password")}
+                # "role" (organizer/attendee) lets the connection file name the seeded users.
+                "users": [{k: u[k] for k in ("id", "userPrincipalName", "displayName", "password", "role") if k in u}
                           for u in self.users.values()],
                 "groups": [{k: g.get(k) for k in ("id", "displayName", "mail")} for g in self.groups.values()],
                 "businesses": [{"id": b.id, "displayName": b.display_name} for b in self.businesses.values()],
