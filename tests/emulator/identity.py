@@ -179,8 +179,9 @@ class Identity:
 
     def _check_certificate(self, tenant, app, assertion):
         header = self._header(assertion)
-        sha1 = header.get("x5t")
-        sha256 = header.get("x5t#S256")
+        # Compared without base64 padding: MSAL keeps the "=", the RFC says to drop it; Entra ID takes both.
+        sha1 = str(header.get("x5t") or "").rstrip("=")
+        sha256 = str(header.get("x5t#S256") or "").rstrip("=")
         registered = app.cert_sha1 and ((sha1 and sha1 == b64url_thumbprint(app.cert_sha1))
                                         or (sha256 and sha256 == b64url_thumbprint(app.cert_sha256)))
         if not registered:
