@@ -39,7 +39,7 @@ from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
-from ._graph_errors import (
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     ConfigurationError,
     GraphError,
     GraphTransportError,
@@ -460,6 +460,7 @@ class GraphClient:
                 item.attempts += 1
             if len(chunk) == 1:
                 item = chunk[0]
+                item.refreshed = True  # _exchange() already re-acquired once on 401
                 self._settle(item, self._exchange(item.method, item.url, item.body, item.outlook))
             else:
                 self._send_batch(chunk)

@@ -1,0 +1,198 @@
+# Copyright (c) graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""read_many / write_at_most_once through $batch: chunking, per-item retries, order, no duplicates."""
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+
+
+def _read_ops(n, mailbox="b@x", outlook=False):
+    return [ReadOp(key="k%d" % i, path="/users/u/events/E%d" % i, mailbox=mailbox, outlook=outlook) for i in range(n)]
+
+
+def _ok(sub):
+    return 200, {"id": sub["url"].rsplit("/", 1)[1]}
+
+
+@pytest.mark.parametrize("count,sizes", [(1, []), (2, [2]), (20, [20]), (21, [20, 1]), (45, [20, 20, 5])])
+def test_read_many_chunks(make_client, batch_server, count, sizes):
+    server = batch_server(_ok)
+    client, _adapter = make_client(server)
+    outcomes = client.read_many(_read_ops(count))
+    assert [o.key for o in outcomes] == ["k%d" % i for i in range(count)]
+    assert [o.body["id"] for o in outcomes] == ["E%d" % i for i in range(count)]
+    assert all(o.status == 200 and o.error is None for o in outcomes)
+    batch_sizes = sorted((len(b.body["requests"]) for b in server.batches), reverse=True)
+    # A lone item (count 1, or the 21st) goes out as a plain request, never a $batch of one.
+    assert batch_sizes == [s for s in sizes if s > 1]
+    assert len(server.direct) == sum(1 for s in sizes if s == 1) + (1 if count == 1 else 0)
+    sent = Counter(r["url"] for b in server.batches for r in b.body["requests"])
+    sent.update(d.url.split("/v1.0", 1)[1] for d in server.direct)
+    assert all(v == 1 for v in sent.values()) and len(sent) == count
+
+
+def test_batch_request_shape(make_client, batch_server):
+    server = batch_server(lambda sub: (204, None))
+    client, _adapter = make_client(server)
+    ops = [WriteOp(key=i, path="/users/u/events/E%d/cancel" % i, body={"Comment": "bye"}, mailbox="u", outlook=True,
+                   probe_path="/users/u/events/E%d" % i, probe_done=lambda s, b: True) for i in range(3)]
+    outcomes = client.write_at_most_once(ops)
+    assert [o.result for o in outcomes] == ["done"] * 3
+    [batch] = server.batches
+    assert batch.method == "POST" and batch.url == "https://graph.test/v1.0/$batch"
+    assert "Prefer" not in batch.headers
+    assert batch.body["requests"][0] == {
+        "id": "0", "method": "POST", "url": "/users/u/events/E0/cancel", "body": {"Comment": "bye"},
+        "headers": {"Prefer": 'IdType="ImmutableId"', "Content-Type": "application/json"}}
+    assert len({r["id"] for r in batch.body["requests"]}) == 3
+
+
+def test_read_items_have_no_content_type(make_client, batch_server):
+    server = batch_server(_ok)
+    client, _adapter = make_client(server)
+    client.read_many(_read_ops(2))
+    assert all("headers" not in r and "body" not in r for r in server.batches[0].body["requests"])
+
+
+def test_per_item_429_retried_after_its_own_retry_after(make_client, batch_server, sleeper):
+    seen = Counter()
+
+    def item(sub):
+        seen[sub["url"]] += 1
+        if sub["url"].endswith("E3") and seen[sub["url"]] == 1:
+            return 429, {"error": {"code": "ApplicationThrottled", "message": "x"}}, {"Retry-After": "3"}
+        return _ok(sub)
+
+    server = batch_server(item)
+    client, _adapter = make_client(server)
+    outcomes = client.read_many(_read_ops(5))
+    assert [o.body["id"] for o in outcomes] == ["E0", "E1", "E2", "E3", "E4"]
+    assert seen["/users/u/events/E3"] == 2 and all(seen["/users/u/events/E%d" % i] == 1 for i in (0, 1, 2, 4))
+    assert sleeper.calls == [3]
+    assert len(server.batches) == 1 and len(server.direct) == 1  # the lone retry is sent directly
+
+
+def test_424_items_retried(make_client, batch_server):
+    seen = Counter()
+
+    def item(sub):
+        seen[sub["url"]] += 1
+        if sub["url"].endswith("E1") and seen[sub["url"]] == 1:
+            return 424, {"error": {"code": "FailedDependency", "message": "x"}}
+        return _ok(sub)
+
+    client, _adapter = make_client(batch_server(item))
+    outcomes = client.read_many(_read_ops(3))
+    assert [o.status for o in outcomes] == [200, 200, 200]
+    assert seen["/users/u/events/E1"] == 2
+
+
+def test_item_errors_come_back_per_item(make_client, batch_server):
+    def item(sub):
+        if sub["url"].endswith("E1"):
+            return 404, {"error": {"code": "ErrorItemNotFound", "message": "gone"}}, {"request-id": "r-404"}
+        return _ok(sub)
+
+    client, _adapter = make_client(batch_server(item))
+    outcomes = client.read_many(_read_ops(3))
+    assert outcomes[1].status == 404 and outcomes[1].error.code == "ErrorItemNotFound"
+    assert outcomes[1].error.request_id == "r-404" and outcomes[1].error.client_request_id
+    assert outcomes[0].error is None and outcomes[2].error is None
+
+
+def test_batched_writes_at_most_once(make_client, batch_server):
+    """E0 applied then 504, E1 not applied then 503, E2 throttled, E3 fine: each cancelled exactly once."""
+    applied = Counter()
+    sends = Counter()
+
+    def item(sub):
+        event = sub["url"].split("/")[4]
+        if sub["method"] == "GET":
+            return (404, {"error": {"code": "ErrorItemNotFound", "message": "x"}}) if applied[event] else (200, {"id": event})
+        sends[event] += 1
+        if event == "E0" and sends[event] == 1:
+            applied[event] += 1
+            return 504, None
+        if event == "E1" and sends[event] == 1:
+            return 503, None
+        if event == "E2" and sends[event] == 1:
+            return 429, None, {"Retry-After": "1"}
+        applied[event] += 1
+        return 202, None
+
+    ops = [WriteOp(key=e, path="/users/u/events/%s/cancel" % e, body={"Comment": ""}, mailbox="u", outlook=True,
+                   probe_path="/users/u/events/%s" % e, probe_done=lambda s, b: s == 404) for e in ("E0", "E1", "E2", "E3")]
+    client, _adapter = make_client(batch_server(item))
+    outcomes = client.write_at_most_once(ops)
+    assert [o.key for o in outcomes] == ["E0", "E1", "E2", "E3"]
+    assert [o.result for o in outcomes] == ["done"] * 4
+    assert [o.probed for o in outcomes] == [True, True, False, False]
+    assert applied == Counter({"E0": 1, "E1": 1, "E2": 1, "E3": 1})
+    assert sends == Counter({"E0": 1, "E1": 2, "E2": 2, "E3": 1})
+
+
+def test_whole_batch_lost_is_probed_not_resent(make_client):
+    """The $batch POST times out after Graph applied every item: probes only, no second cancel."""
+    import requests
+    calls = []
+
+    def handler(rec):
+        calls.append((rec.method, rec.url))
+        if rec.url.endswith("/$batch") and rec.body["requests"][0]["method"] == "POST":
+            raise requests.exceptions.ReadTimeout("timed out")
+        responses = [{"id": r["id"], "status": 404, "body": {"error": {"code": "ErrorItemNotFound", "message": "x"}}}
+                     for r in rec.body["requests"]]
+        return 200, {"responses": responses}
+
+    ops = [WriteOp(key=i, path="/users/u/events/E%d/cancel" % i, body={}, mailbox="u", outlook=True,
+                   probe_path="/users/u/events/E%d" % i, probe_done=lambda s, b: s == 404) for i in range(3)]
+    client, _adapter = make_client(handler)
+    outcomes = client.write_at_most_once(ops)
+    assert [o.result for o in outcomes] == ["done"] * 3 and all(o.probed for o in outcomes)
+    assert len(calls) == 2  # one $batch of cancels, one $batch of probes
+
+
+def test_mailbox_concurrency_bound(make_client):
+    """At most one in-flight batch per mailbox (Graph runs 4 items of it at once); mailboxes run in parallel."""
+    inflight = Counter()
+    peak = Counter()
+    lock = threading.Lock()
+    overlap = []
+
+    def handler(rec):
+        mailboxes = {r["url"].split("/")[2] for r in rec.body["requests"]} if rec.url.endswith("$batch") else \
+            {rec.url.split("/")[5]}
+        with lock:
+            for m in mailboxes:
+                inflight[m] += 1
+                peak[m] = max(peak[m], inflight[m])
+            overlap.append(sum(1 for v in inflight.values() if v))
+        time.sleep(0.05)
+        with lock:
+            for m in mailboxes:
+                inflight[m] -= 1
+        if rec.url.endswith("$batch"):
+            return 200, {"responses": [{"id": r["id"], "status": 200, "body": {}} for r in rec.body["requests"]]}
+        return 200, {}
+
+    ops = []
+    for m in ("m1", "m2", "m3"):
+        ops += [ReadOp(key=(m, i), path="/users/%s/events/E%d" % (m, i), mailbox=m) for i in range(45)]
+    client, _adapter = make_client(handler)
+    outcomes = client.read_many(ops)
+    assert [o.key for o in outcomes] == [op.key for op in ops]
+    assert max(peak.values()) == 1
+    assert max(overlap) > 1  # different mailboxes did run at the same time
+
+
+def test_mailbox_concurrency_below_four_limits_items_per_batch(make_client, batch_server):
+    server = batch_server(_ok)
+    client, _adapter = make_client(server, mailbox_concurrency=2)
+    client.read_many(_read_ops(6))
+    assert sorted(len(b.body["requests"]) for b in server.batches) == [2, 2, 2]
