@@ -1,0 +1,157 @@
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulator's transport: token validation on Graph routes, records, path decoding, keep-alive."""
+
+import http.client
+import json
+import ssl
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import jwt
+import pytest
+
+from emulator import tokens
+from emulator.server import split_path
+
+ORGANIZER_ID = "6e7b768e-07e2-4810-8459-485f84f8f204"
+EVENTS = "/v1.0/users/%s/events" % ORGANIZER_ID
+
+
+def assert_invalid_token(resp):
+    assert resp.status_code == 401
+    error = resp.json()["error"]
+    assert error["code"] == "InvalidAuthenticationToken"
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_valid_token_reaches_graph(seeded, graph):
+    resp = graph("GET", EVENTS)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["request-id"] and resp.headers["client-request-id"]
+
+
+def test_missing_token(seeded, graph):
+    assert_invalid_token(graph("GET", EVENTS, auth=False))
+
+
+@pytest.mark.parametrize("value", ["Bearer not-a-jwt", "Bearer ", "Basic dXNlcjpwYXNz"])
+def test_malformed_token(seeded, graph, value):
+    assert_invalid_token(graph("GET", EVENTS, headers={"Authorization": value}))
+
+
+def test_expired_token(seeded, graph):
+    assert graph("GET", EVENTS).status_code == 200
+    seeded.expire_tokens()
+    resp = graph("GET", EVENTS)
+    assert_invalid_token(resp)
+    assert "expired" in resp.json()["error"]["message"]
+
+
+def test_wrongly_signed_token(seeded, graph, token):
+    claims = jwt.decode(token, options={"verify_signature": False})
+    header = jwt.get_unverified_header(token)
+    forged = jwt.encode(claims, tokens.new_rsa_key(), algorithm="RS256", headers={"kid": header["kid"]})
+    assert_invalid_token(graph("GET", EVENTS, headers={"Authorization": "Bearer " + forged}))
+
+
+def test_wrong_audience_token(seeded, graph, get_app_token):
+    other = get_app_token(scope=["https://management.azure.com/.default"])
+    assert jwt.decode(other, options={"verify_signature": False})["aud"] == "https://management.azure.com"
+    resp = graph("GET", EVENTS, headers={"Authorization": "Bearer " + other})
+    assert_invalid_token(resp)
+    assert "audience" in resp.json()["error"]["message"]
+
+
+def test_token_from_another_tenant(seeded, graph, get_app_token):
+    other = get_app_token(tenant=seeded["other_tenant_id"])
+    assert_invalid_token(graph("GET", EVENTS, headers={"Authorization": "Bearer " + other}))
+
+
+def test_readonly_app_is_forbidden_to_cancel(seeded, graph, get_app_token):
+    readonly = get_app_token(name="readonly")
+    resp = graph("POST", EVENTS.replace("/events", "/events/AAMkADtransport0001/cancel"), json={"Comment": "x"},
+                 headers={"Authorization": "Bearer " + readonly})
+    assert resp.status_code == 403
+
+
+def test_authorization_never_recorded(seeded, graph, token):
+    graph("GET", EVENTS, headers={"Cookie": "a=b"})
+    graph("POST", EVENTS + "/AAMkADtransport0001/cancel", json={"Comment": "bye"})
+    records = seeded.requests()
+    assert len(records) == 2
+    text = json.dumps(records)
+    assert token not in text and "authorization" not in text.lower() and "a=b" not in text
+    post = records[1]
+    assert post["method"] == "POST" and post["version"] == "v1.0" and post["body"] == {"Comment": "bye"}
+    assert post["status"] == 202 and post["mailbox"] == ORGANIZER_ID and not post["in_batch"]
+    assert post["client_request_id"] and post["segments"][-1] == "cancel"
+
+
+def test_encoded_slash_is_one_decoded_segment(seeded, graph):
+    graph("GET", "/v1.0/users/%s/events/AAMk%%2Fslash%%252Fdouble" % ORGANIZER_ID)
+    record = seeded.requests()[-1]
+    assert record["segments"] == ["users", ORGANIZER_ID, "events", "AAMk/slash%2Fdouble"]
+    assert record["path"] == "/users/%s/events/AAMk%%2Fslash%%252Fdouble" % ORGANIZER_ID
+
+
+def test_split_path_decodes_once():
+    path, segments, query = split_path("/v1.0/a%2Fb/c%2520d?x=1&%24top=2")
+    assert (path, segments, query) == ("/v1.0/a%2Fb/c%2520d", ["v1.0", "a/b", "c%20d"], {"x": "1", "$top": "2"})
+
+
+def test_keep_alive_connection_is_reused(seeded, token):
+    url = urlsplit(seeded["graph_endpoint"])
+    context = ssl.create_default_context(cafile=seeded["ca_path"])
+    conn = http.client.HTTPSConnection(url.hostname, url.port, context=context, timeout=30)
+    try:
+        for _ in range(3):
+            conn.request("GET", EVENTS, headers={"Authorization": "Bearer " + token})
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 200 and resp.version == 11
+        sock = conn.sock
+        conn.request("GET", EVENTS, headers={"Authorization": "Bearer " + token})
+        conn.getresponse().read()
+        assert conn.sock is sock
+    finally:
+        conn.close()
+
+
+def test_rtt_delay_per_request(seeded, graph):
+    seeded.config(rtt_ms=300)
+    start = time.monotonic()
+    graph("GET", EVENTS)
+    assert time.monotonic() - start >= 0.3
+    seeded.reset()
+    start = time.monotonic()
+    graph("GET", EVENTS)
+    assert time.monotonic() - start < 0.3
+
+
+def test_realm_port_serves_user_realm(emu, session):
+    resp = session.get("https://%s/common/userrealm/nobody@fabrikam.example?api-version=1.0" % emu["host"], timeout=30)
+    assert resp.status_code == 200 and resp.json()["account_type"] == "Unknown"
+
+
+def test_control_api_errors(emu, session):
+    resp = session.post(emu["control_url"] + "/faults", json={"kind": "meteor_strike"}, timeout=30)
+    assert resp.status_code == 400
+    assert session.get(emu["control_url"] + "/nothing", timeout=30).status_code == 404
+    assert session.post(emu["control_url"] + "/config", json={"speed": 1}, timeout=30).status_code == 400
+
+
+def test_unknown_version_is_bad_request(emu, session):
+    resp = session.get(emu["graph_endpoint"] + "/v2.0/users", timeout=30)
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "BadRequest"
+
+
+def test_connection_file_keys(emulator):
+    for key in ("graph_endpoint", "authority_host", "control_url", "ca_path", "realm_port", "cloud", "tenant_id", "apps", "users",
+                "managed_identity", "bookings", "groups"):
+        assert key in emulator
+    assert set(emulator["apps"]) == {"secret", "certificate", "federated", "readonly", "public"}
+    assert emulator["graph_endpoint"] == emulator["authority_host"] and not emulator["graph_endpoint"].endswith("/")
+    uuid.UUID(emulator["tenant_id"])
