@@ -1,0 +1,308 @@
+# -*- coding: utf-8 -*-
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module_utils is PRIVATE to the graphops.msgraph collection. It may change without notice.
+
+"""Microsoft Bookings domain logic shared by booking_appointment_cancel and booking_appointment_info.
+
+Nothing here talks HTTP itself: every request goes through the GraphClient, and nothing here
+imports Ansible, so the logic can be reused and tested on its own.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import CLOUDS
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id
+
+
+APPOINTMENT_PATH = "/solutions/bookingBusinesses/{business_id}/appointments/{appointment_id}"
+# https://learn.microsoft.com/graph/api/bookingappointment-cancel
+CANCEL_PATH = APPOINTMENT_PATH + "/cancel"
+# https://learn.microsoft.com/graph/api/bookingbusiness-list-calendarview
+CALENDAR_VIEW_PATH = "/solutions/bookingBusinesses/{business_id}/calendarView"
+
+# Exchange answers 404 ErrorFolderNotFound when the caller is not a member of the business (or can
+# not see it at all): that 404 is a failure, not an absent appointment, so branch on the code.
+NOT_A_MEMBER_CODE = "ErrorFolderNotFound"
+
+FILTER_KEYS = ("customer_email", "service_id", "staff_member_id")
+
+_UTC_NAMES = ("", "utc", "etc/utc", "gmt", "z", "coordinated universal time")
+_FRACTION = re.compile(r"^(?P<head>[^.]*)\.(?P<frac>\d+)(?P<tail>.*)$")
+
+
+def bookings_unavailable_message(cloud):
+    """The failure message for a cloud without Bookings (China, 21Vianet), or None when it is offered."""
+    if CLOUDS.get(cloud, {}).get("bookings", True):
+        return None
+    operator = " (21Vianet)" if cloud == "china" else ""
+    return "Microsoft Bookings is not available in the %s%s cloud" % (cloud, operator)
+
+
+def is_missing_appointment(status, error=None, body=None):
+    """True for the 404 of a missing appointment; False for ErrorFolderNotFound (not a member)."""
+    if status != 404:
+        return False
+    code = getattr(error, "code", None)
+    if code is None and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = body["error"].get("code")
+    return code != NOT_A_MEMBER_CODE
+
+
+def unique_in_order(values):
+    """Drop repeated values, keeping the first occurrence of each (a duplicate is not an error)."""
+    seen = set()
+    result = []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            result.append(value)
+    return result
+
+
+def validate_ids(business_id, appointment_ids, option):
+    """validate_id() every input id, naming the option that carried it; returns nothing."""
+    validate_id(business_id, "business_id")
+    for value in appointment_ids:
+        validate_id(value, option)
+
+
+def parse_timestamp(value, option):
+    """An ISO 8601 string as an aware UTC datetime; a value without an offset is taken as UTC.
+
+    Graph writes seven fractional digits (``2026-03-02T09:00:00.0000000Z``) and Python before 3.11
+    accepts neither those nor the ``Z`` suffix in fromisoformat(), so both are normalised first.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError("%s must be an ISO 8601 date and time, got %r" % (option, value), option=option)
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    found = _FRACTION.match(text)
+    if found:
+        text = "%s.%s%s" % (found.group("head"), (found.group("frac") + "000000")[:6], found.group("tail"))
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError("%s must be an ISO 8601 date and time, got %r" % (option, value), option=option)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def format_utc(moment):
+    """2026-03-02T09:00:00Z: the form sent to calendarView and returned in summaries."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_window(start, end, prefix=""):
+    """Validate a start/end pair; returns (start, end) as aware UTC datetimes, end after start."""
+    start_at = parse_timestamp(start, prefix + "start")
+    end_at = parse_timestamp(end, prefix + "end")
+    if end_at <= start_at:
+        raise InvalidInputError("%send (%s) must be after %sstart (%s)" % (prefix, end, prefix, start), option=prefix + "end")
+    return start_at, end_at
+
+
+def _appointment_time(appointment, which):
+    """The dateTimeTimeZone of an appointment: v1.0 names it startDateTime/endDateTime, beta start/end."""
+    value = appointment.get(which + "DateTime")
+    if value is None:
+        value = appointment.get(which)
+    return value if isinstance(value, dict) else {}
+
+
+def _time_moment(dtz):
+    """A dateTimeTimeZone as an aware UTC datetime, or None when it is not in UTC or unreadable."""
+    zone = (dtz.get("timeZone") or "").strip().lower()
+    if zone not in _UTC_NAMES or not dtz.get("dateTime"):
+        return None
+    try:
+        return parse_timestamp(dtz["dateTime"], "dateTime")
+    except InvalidInputError:
+        return None
+
+
+def _time_text(dtz):
+    moment = _time_moment(dtz)
+    if moment is not None:
+        return format_utc(moment)
+    if dtz.get("dateTime"):
+        # Bookings documents UTC; keep anything else readable rather than guess a conversion.
+        return ("%s %s" % (dtz.get("dateTime"), dtz.get("timeZone") or "")).strip()
+    return None
+
+
+def appointment_customers(appointment):
+    """[{name, email_address}] from customers[], or from the older single-customer fields."""
+    customers = []
+    for customer in appointment.get("customers") or []:
+        if isinstance(customer, dict):
+            customers.append({"name": customer.get("name"), "email_address": customer.get("emailAddress")})
+    if not customers and (appointment.get("customerEmailAddress") or appointment.get("customerName")):
+        customers.append({"name": appointment.get("customerName"), "email_address": appointment.get("customerEmailAddress")})
+    return customers
+
+
+def appointment_summary(appointment):
+    """The snake_case summary the modules return for one appointment."""
+    return {
+        "id": appointment.get("id"),
+        "start": _time_text(_appointment_time(appointment, "start")),
+        "end": _time_text(_appointment_time(appointment, "end")),
+        "service_id": appointment.get("serviceId"),
+        "service_name": appointment.get("serviceName"),
+        "staff_member_ids": list(appointment.get("staffMemberIds") or []),
+        "customers": appointment_customers(appointment),
+    }
+
+
+def diff_before(summary):
+    """What --diff shows for an appointment before it is cancelled."""
+    return {
+        "start": summary["start"],
+        "end": summary["end"],
+        "service": summary["service_name"] or summary["service_id"],
+        "customers": [
+            ("%s <%s>" % (c["name"], c["email_address"]) if c["name"] and c["email_address"] else c["name"] or c["email_address"])
+            for c in summary["customers"]
+        ],
+    }
+
+
+def build_diff(summaries):
+    """before/after dicts keyed by appointment id: what it was, and that it is gone afterwards."""
+    return {
+        "before": dict((s["id"], diff_before(s)) for s in summaries),
+        "after": dict((s["id"], "absent") for s in summaries),
+    }
+
+
+def matches_filters(appointment, filters):
+    """True when the appointment meets every filter given (customer_email, service_id, staff_member_id).
+
+    Graph does not document $filter on Bookings appointments as reliable, so filtering is done here.
+    """
+    email = filters.get("customer_email")
+    if email:
+        addresses = set((c.get("email_address") or "").lower() for c in appointment_customers(appointment))
+        if email.strip().lower() not in addresses:
+            return False
+    service_id = filters.get("service_id")
+    if service_id and appointment.get("serviceId") != service_id:
+        return False
+    staff_member_id = filters.get("staff_member_id")
+    if staff_member_id and staff_member_id not in (appointment.get("staffMemberIds") or []):
+        return False
+    return True
+
+
+def _overlaps(appointment, start_at, end_at):
+    """Guard against an answer outside the window asked for; unreadable times are left to Graph."""
+    begins = _time_moment(_appointment_time(appointment, "start"))
+    ends = _time_moment(_appointment_time(appointment, "end"))
+    if begins is None or ends is None:
+        return True
+    return begins < end_at and ends > start_at
+
+
+def appointment_path(business_id, appointment_id):
+    return build_path(APPOINTMENT_PATH, business_id=business_id, appointment_id=appointment_id)
+
+
+def read_appointment(client, business_id, appointment_id):
+    """The appointment (raw Graph shape), or None when Graph says 404. Other errors propagate."""
+    try:
+        return client.get(appointment_path(business_id, appointment_id))
+    except GraphNotFound as exc:
+        if is_missing_appointment(404, exc):
+            return None
+        raise
+
+
+def read_appointments(client, business_id, appointment_ids):
+    """Read many appointments in bulk (the client batches them).
+
+    Returns (present, absent, failed): present is [appointment] in input order, absent is [id],
+    failed is [(id, error)] for reads that failed with anything other than a 404.
+    """
+    ops = [
+        ReadOp(key=appointment_id, path=appointment_path(business_id, appointment_id), params=None,
+               mailbox=business_id, outlook=False)
+        for appointment_id in appointment_ids
+    ]
+    present, absent, failed = [], [], []
+    for outcome in client.read_many(ops):
+        if is_missing_appointment(outcome.status, outcome.error, outcome.body):
+            absent.append(outcome.key)
+        elif outcome.error is None and outcome.status is not None and 200 <= outcome.status < 300:
+            body = outcome.body if isinstance(outcome.body, dict) else {}
+            body.setdefault("id", outcome.key)
+            present.append(body)
+        else:
+            failed.append((outcome.key, outcome.error))
+    return present, absent, failed
+
+
+def read_window(client, business_id, start_at, end_at, filters):
+    """Every appointment of the business in the window that meets every filter, in Graph's order."""
+    path = build_path(CALENDAR_VIEW_PATH, business_id=business_id)
+    # v1.0 requires both parameters; beta accepts them too.
+    found = client.get_all(path, params={"start": format_utc(start_at), "end": format_utc(end_at)})
+    result = []
+    seen = set()
+    for appointment in found:
+        if not isinstance(appointment, dict) or appointment.get("id") in seen:
+            continue
+        if _overlaps(appointment, start_at, end_at) and matches_filters(appointment, filters):
+            seen.add(appointment.get("id"))
+            result.append(appointment)
+    return result
+
+
+def _cancelled_already(status, body):
+    """Probe after an ambiguous cancel: Bookings deletes a cancelled appointment, so 404 means done."""
+    return is_missing_appointment(status, body=body)
+
+
+def cancel_appointments(client, business_id, appointment_ids, cancellation_message):
+    """Cancel each appointment at most once (the client batches and probes); returns WriteOutcomes."""
+    body = {"cancellationMessage": cancellation_message}
+    ops = [
+        WriteOp(key=appointment_id,
+                path=build_path(CANCEL_PATH, business_id=business_id, appointment_id=appointment_id),
+                body=dict(body), mailbox=business_id, outlook=False,
+                probe_path=appointment_path(business_id, appointment_id), probe_done=_cancelled_already)
+        for appointment_id in appointment_ids
+    ]
+    return client.write_at_most_once(ops)
+
+
+def sort_cancel_outcomes(outcomes):
+    """Split WriteOutcomes into (done ids, absent ids, [(id, error)] failed)."""
+    done, absent, failed = [], [], []
+    for outcome in outcomes:
+        if outcome.result == "done":
+            done.append(outcome.key)
+        elif outcome.result == "absent" and is_missing_appointment(404, outcome.error):
+            # Gone between our read and the cancel: someone else cancelled it meanwhile.
+            absent.append(outcome.key)
+        else:
+            failed.append((outcome.key, outcome.error))
+    return done, absent, failed
+
+
+def error_dict(error):
+    """The structured error of a failure: GraphError.to_dict(), or a plain message for anything else."""
+    if hasattr(error, "to_dict"):
+        return error.to_dict()
+    return {"status": None, "code": None, "message": str(error) if error is not None else "unknown error"}

@@ -1,0 +1,364 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: booking_appointment_cancel
+short_description: Cancel Microsoft Bookings appointments
+version_added: 0.1.0
+description:
+  - Cancels one, many or every matching appointment of a Microsoft Bookings business through Microsoft Graph.
+  - Graph sends the cancellation message to the customers and staff members of each appointment
+    cancelled and removes the appointment.
+  - Each appointment is read before it is cancelled. An appointment that does not exist (HTTP 404) is
+    reported as already absent and does not make the task changed, so the task is idempotent.
+  - Several appointments are read and cancelled through JSON batching, at most 20 per batch.
+  - A cancellation whose answer is lost (timeout, connection reset, 5xx) is not sent again blindly;
+    the appointment is read again first, so no customer is notified twice.
+options:
+  business_id:
+    description:
+      - The id of the booking business, often its email address, for example V(contosoclinic@contoso.com).
+    type: str
+    required: true
+  appointment_id:
+    description:
+      - The id of one appointment to cancel.
+      - Exactly one of O(appointment_id), O(appointment_ids) and O(match) is required.
+    type: str
+  appointment_ids:
+    description:
+      - The ids of the appointments to cancel.
+      - A repeated id is cancelled once.
+      - Exactly one of O(appointment_id), O(appointment_ids) and O(match) is required.
+    type: list
+    elements: str
+  match:
+    description:
+      - Cancel every appointment of the business in a time window that meets every filter given.
+      - The window is read with the business C(calendarView); the filters are applied by the module,
+        because Graph does not document C($filter) on Bookings appointments as reliable.
+      - Exactly one of O(appointment_id), O(appointment_ids) and O(match) is required.
+    type: dict
+    suboptions:
+      start:
+        description:
+          - Start of the window, an ISO 8601 date and time such as V(2026-03-02T00:00:00Z).
+          - A value without a UTC offset is taken as UTC.
+        type: str
+        required: true
+      end:
+        description:
+          - End of the window, an ISO 8601 date and time after O(match.start).
+          - A value without a UTC offset is taken as UTC.
+        type: str
+        required: true
+      customer_email:
+        description:
+          - Only appointments with a customer of this email address (compared case-insensitively).
+        type: str
+      service_id:
+        description:
+          - Only appointments of this booking service id.
+        type: str
+      staff_member_id:
+        description:
+          - Only appointments assigned to this staff member id.
+        type: str
+  cancellation_message:
+    description:
+      - The message Graph sends to the customers with the cancellation.
+    type: str
+extends_documentation_fragment:
+  - graphops.msgraph.graph
+  - graphops.msgraph.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode reads the appointments and reports exactly what a real run would cancel, and sends nothing.
+  diff_mode:
+    support: full
+    details:
+      - Shows, per appointment, its time, service and customers before and V(absent) after.
+  idempotent:
+    support: full
+    details:
+      - An appointment that is already gone is reported in RV(already_absent) and does not make the task changed.
+notes:
+  - Needs the application permission C(Bookings.ReadWrite.All) or C(Bookings.Manage.All), or with a user token
+    the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.ReadWrite.All) or C(Bookings.Manage.All).
+    Personal Microsoft accounts are not supported.
+  - A user token also needs the user to be a member of the booking business; otherwise Graph answers
+    C(ErrorFolderNotFound).
+  - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
+  - When some appointments of a bulk task fail, the task fails naming each failed id and its Graph error, and
+    still returns what was cancelled, so running it again finishes the rest without notifying anyone twice.
+seealso:
+  - module: graphops.msgraph.booking_appointment_info
+    description: List the appointments of a booking business, for example to see what a window would cancel.
+  - name: "bookingAppointment: cancel (Microsoft Graph)"
+    description: The Graph action this module calls.
+    link: https://learn.microsoft.com/graph/api/bookingappointment-cancel
+author:
+  - graphops.msgraph contributors
+"""
+
+EXAMPLES = r"""
+- name: Cancel one appointment
+  graphops.msgraph.booking_appointment_cancel:
+    tenant_id: "{{ azure_tenant_id }}"
+    client_id: "{{ azure_client_id }}"
+    client_secret: "{{ azure_client_secret }}"
+    business_id: contosoclinic@contoso.example
+    appointment_id: AAMkADc7zF4J0AAA8v-XYZ001
+    cancellation_message: Dr. Vance is unwell today; we will call you to find a new time.
+
+- name: Cancel several appointments, credentials set once for the whole play
+  module_defaults:
+    group/graphops.msgraph.msgraph:
+      tenant_id: "{{ azure_tenant_id }}"
+      client_id: "{{ azure_client_id }}"
+      client_secret: "{{ azure_client_secret }}"
+  graphops.msgraph.booking_appointment_cancel:
+    business_id: contosoclinic@contoso.example
+    appointment_ids:
+      - AAMkADc7zF4J0AAA8v-XYZ002
+      - AAMkADc7zF4J0AAA8v-XYZ003
+    cancellation_message: The clinic is closed for maintenance.
+
+- name: Show what cancelling one service on a day would do, without cancelling anything
+  graphops.msgraph.booking_appointment_cancel:
+    tenant_id: "{{ azure_tenant_id }}"
+    client_id: "{{ azure_client_id }}"
+    client_secret: "{{ azure_client_secret }}"
+    business_id: contosoclinic@contoso.example
+    match:
+      start: "2026-03-02T00:00:00Z"
+      end: "2026-03-03T00:00:00Z"
+      service_id: "{{ flu_shot_service_id }}"
+  check_mode: true
+  diff: true
+  register: would_cancel
+
+- name: Cancel every appointment of one staff member on a day
+  graphops.msgraph.booking_appointment_cancel:
+    tenant_id: "{{ azure_tenant_id }}"
+    client_id: "{{ azure_client_id }}"
+    client_secret: "{{ azure_client_secret }}"
+    business_id: contosoclinic@contoso.example
+    match:
+      start: "2026-03-02T00:00:00Z"
+      end: "2026-03-03T00:00:00Z"
+      staff_member_id: "{{ staff_member_id }}"
+    cancellation_message: Your appointment is cancelled; please book another time online.
+  register: cancelled
+
+- name: Report who was told
+  ansible.builtin.debug:
+    msg: "{{ cancelled.appointments | map(attribute='customers') | flatten | map(attribute='email_address') | list }}"
+"""
+
+RETURN = r"""
+cancelled:
+  description:
+    - Ids of the appointments cancelled by this task, or that would be cancelled in check mode.
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAMkADc7zF4J0AAA8v-XYZ001"]
+already_absent:
+  description:
+    - Ids of the appointments that did not exist (HTTP 404) and so needed nothing.
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAMkADc7zF4J0AAA8v-XYZ009"]
+appointments:
+  description:
+    - A summary of each appointment cancelled, or that would be cancelled in check mode.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The appointment id.
+      type: str
+      sample: AAMkADc7zF4J0AAA8v-XYZ001
+    start:
+      description: When the appointment started, in UTC.
+      type: str
+      sample: "2026-03-02T09:00:00Z"
+    end:
+      description: When the appointment ended, in UTC.
+      type: str
+      sample: "2026-03-02T09:30:00Z"
+    service_id:
+      description: The id of the booking service.
+      type: str
+      sample: 57da6774-a087-4d69-b0e6-6fb82c339976
+    service_name:
+      description: The name of the booking service.
+      type: str
+      sample: Flu shot
+    staff_member_ids:
+      description: The ids of the staff members assigned.
+      type: list
+      elements: str
+      sample: ["8ee1c803-a1fa-4d8a-a8c5-2a4b2f0ba7c6"]
+    customers:
+      description: The customers of the appointment, who were sent the cancellation.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The customer's name.
+          type: str
+          sample: Jordan Miller
+        email_address:
+          description: The customer's email address.
+          type: str
+          sample: jordan@example.com
+failures:
+  description:
+    - The appointments that could not be read or cancelled, each with the Graph error.
+    - Returned only when the task fails for some of the appointments.
+    - Named C(failures) because Ansible reserves the C(failed) key of a result.
+  returned: failed
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The appointment id.
+      type: str
+      sample: AAMkADc7zF4J0AAA8v-XYZ004
+    error:
+      description: The Graph error with C(status), C(code), C(message), C(request_id) and C(client_request_id).
+      type: dict
+      sample:
+        status: 500
+        code: UnknownError
+        message: ""
+        request_id: 0c5b0b54-4c2e-4b8a-9d0d-64f5a0c2f111
+        client_request_id: 5f6b2f44-1b8c-4b0a-a1a7-8e1f9d6c3a22
+msg:
+  description: A one-line account of what was done.
+  returned: always
+  type: str
+  sample: Cancelled 2 appointment(s); 1 already absent.
+"""
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+
+
+def _result_msg(check_mode, cancelled, absent, failed):
+    verb = "Would cancel" if check_mode else "Cancelled"
+    parts = ["%s %d appointment(s)" % (verb, len(cancelled)), "%d already absent" % len(absent)]
+    if failed:
+        parts.append("%d failed" % len(failed))
+    return "; ".join(parts) + "."
+
+
+def _failure_msg(failed):
+    return "; ".join("Cancel appointment %s failed: %s" % (appointment_id, error) for appointment_id, error in failed)
+
+
+def main():
+    gm = GraphModule(
+        argument_spec=dict(
+            business_id=dict(type="str", required=True),
+            appointment_id=dict(type="str"),
+            appointment_ids=dict(type="list", elements="str"),
+            match=dict(
+                type="dict",
+                options=dict(
+                    start=dict(type="str", required=True),
+                    end=dict(type="str", required=True),
+                    customer_email=dict(type="str"),
+                    service_id=dict(type="str"),
+                    staff_member_id=dict(type="str"),
+                ),
+            ),
+            cancellation_message=dict(type="str"),
+        ),
+        mutually_exclusive=[("appointment_id", "appointment_ids", "match")],
+        required_one_of=[("appointment_id", "appointment_ids", "match")],
+        supports_check_mode=True,
+    )
+    module = gm.module
+    params = gm.params
+    business_id = params["business_id"]
+    match = params["match"]
+
+    # Everything the user gave is checked before any request reaches Graph.
+    try:
+        if match is not None:
+            bookings.validate_ids(business_id, [], "match")
+            window = bookings.parse_window(match["start"], match["end"], prefix="match.")
+            for key in ("service_id", "staff_member_id"):
+                if match.get(key) is not None:
+                    bookings.validate_id(match[key], "match." + key)
+        elif params["appointment_ids"] is not None:
+            wanted = bookings.unique_in_order(params["appointment_ids"])
+            bookings.validate_ids(business_id, wanted, "appointment_ids")
+        else:
+            wanted = [params["appointment_id"]]
+            bookings.validate_ids(business_id, wanted, "appointment_id")
+    except bookings.InvalidInputError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+
+    unavailable = bookings.bookings_unavailable_message(gm.cloud)
+    if unavailable:
+        module.fail_json(msg=unavailable, changed=False)
+
+    client = gm.client()
+    result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
+
+    # Read first: what exists decides what is cancelled, in check mode and for real alike.
+    failed = []
+    try:
+        if match is not None:
+            present = bookings.read_window(client, business_id, window[0], window[1], match)
+            absent = []
+        else:
+            present, absent, failed = bookings.read_appointments(client, business_id, wanted)
+    except Exception as exc:  # a GraphError, or an unexpected transport failure; one formatter for both
+        gm.fail_graph(exc, "Reading the appointments of %s failed" % business_id, **result)
+
+    summaries = dict((a.get("id"), bookings.appointment_summary(a)) for a in present)
+    to_cancel = [a.get("id") for a in present]
+    result["already_absent"] = list(absent)
+
+    if not module.check_mode and to_cancel:
+        try:
+            outcomes = bookings.cancel_appointments(client, business_id, to_cancel, params["cancellation_message"])
+        except Exception as exc:
+            gm.fail_graph(exc, "Cancelling the appointments of %s failed" % business_id, **result)
+        to_cancel, gone_meanwhile, failed_cancels = bookings.sort_cancel_outcomes(outcomes)
+        result["already_absent"].extend(gone_meanwhile)
+        failed.extend(failed_cancels)
+
+    result["cancelled"] = to_cancel
+    result["appointments"] = [summaries[i] for i in to_cancel]
+    # Computed the same way in check mode and for real, so check mode predicts the real run.
+    result["changed"] = bool(to_cancel)
+    result["msg"] = _result_msg(module.check_mode, to_cancel, result["already_absent"], failed)
+    if module._diff:
+        result["diff"] = bookings.build_diff(result["appointments"])
+
+    if failed:
+        result["failures"] = [dict(id=appointment_id, error=bookings.error_dict(error)) for appointment_id, error in failed]
+        module.fail_json(msg="%s %s" % (_failure_msg(failed), result["msg"]), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: booking_appointment_info
+short_description: List Microsoft Bookings appointments
+version_added: 0.1.0
+description:
+  - Returns one appointment of a Microsoft Bookings business, or every appointment in a time window that
+    meets the filters given, as a list of snake_case summaries.
+  - Never changes anything.
+options:
+  business_id:
+    description:
+      - The id of the booking business, often its email address, for example V(contosoclinic@contoso.com).
+    type: str
+    required: true
+  appointment_id:
+    description:
+      - The id of one appointment. A missing appointment gives an empty list.
+      - Exactly one of O(appointment_id) and the O(start)/O(end) window is required.
+    type: str
+  start:
+    description:
+      - Start of the window, an ISO 8601 date and time such as V(2026-03-02T00:00:00Z).
+      - A value without a UTC offset is taken as UTC.
+      - The window is read with the business C(calendarView).
+    type: str
+  end:
+    description:
+      - End of the window, an ISO 8601 date and time after O(start).
+      - A value without a UTC offset is taken as UTC.
+    type: str
+  customer_email:
+    description:
+      - Only appointments with a customer of this email address (compared case-insensitively).
+    type: str
+  service_id:
+    description:
+      - Only appointments of this booking service id.
+    type: str
+  staff_member_id:
+    description:
+      - Only appointments assigned to this staff member id.
+    type: str
+extends_documentation_fragment:
+  - graphops.msgraph.graph
+  - graphops.msgraph.attributes
+  - graphops.msgraph.attributes.info_module
+notes:
+  - Needs the application permission C(Bookings.Read.All) (or C(Bookings.ReadWrite.All), C(Bookings.Manage.All)), or
+    with a user token the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.Read.All) or higher.
+  - The filters are applied by the module, because Graph does not document C($filter) on Bookings appointments as reliable.
+  - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
+seealso:
+  - module: graphops.msgraph.booking_appointment_cancel
+    description: Cancel the appointments this module lists.
+  - name: "List calendarView of a bookingBusiness (Microsoft Graph)"
+    description: The Graph call used to read a window.
+    link: https://learn.microsoft.com/graph/api/bookingbusiness-list-calendarview
+  - name: "Get bookingAppointment (Microsoft Graph)"
+    description: The Graph call used to read one appointment.
+    link: https://learn.microsoft.com/graph/api/bookingappointment-get
+author:
+  - graphops.msgraph contributors
+"""
+
+EXAMPLES = r"""
+- name: Read one appointment
+  graphops.msgraph.booking_appointment_info:
+    tenant_id: "{{ azure_tenant_id }}"
+    client_id: "{{ azure_client_id }}"
+    client_secret: "{{ azure_client_secret }}"
+    business_id: contosoclinic@contoso.example
+    appointment_id: AAMkADc7zF4J0AAA8v-XYZ001
+  register: one
+
+- name: List the appointments of one staff member on a day
+  graphops.msgraph.booking_appointment_info:
+    tenant_id: "{{ azure_tenant_id }}"
+    client_id: "{{ azure_client_id }}"
+    client_secret: "{{ azure_client_secret }}"
+    business_id: contosoclinic@contoso.example
+    start: "2026-03-02T00:00:00Z"
+    end: "2026-03-03T00:00:00Z"
+    staff_member_id: "{{ staff_member_id }}"
+  register: day
+
+- name: Show who has an appointment that day
+  ansible.builtin.debug:
+    msg: "{{ day.appointments | map(attribute='customers') | flatten | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+appointments:
+  description:
+    - A summary of each appointment found, in the order Graph returned them; V([]) when nothing matches.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The appointment id.
+      type: str
+      sample: AAMkADc7zF4J0AAA8v-XYZ001
+    start:
+      description: When the appointment starts, in UTC.
+      type: str
+      sample: "2026-03-02T09:00:00Z"
+    end:
+      description: When the appointment ends, in UTC.
+      type: str
+      sample: "2026-03-02T09:30:00Z"
+    service_id:
+      description: The id of the booking service.
+      type: str
+      sample: 57da6774-a087-4d69-b0e6-6fb82c339976
+    service_name:
+      description: The name of the booking service.
+      type: str
+      sample: Flu shot
+    staff_member_ids:
+      description: The ids of the staff members assigned.
+      type: list
+      elements: str
+      sample: ["8ee1c803-a1fa-4d8a-a8c5-2a4b2f0ba7c6"]
+    customers:
+      description: The customers of the appointment.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The customer's name.
+          type: str
+          sample: Jordan Miller
+        email_address:
+          description: The customer's email address.
+          type: str
+          sample: jordan@example.com
+"""
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+
+
+def main():
+    gm = GraphModule(
+        argument_spec=dict(
+            business_id=dict(type="str", required=True),
+            appointment_id=dict(type="str"),
+            start=dict(type="str"),
+            end=dict(type="str"),
+            customer_email=dict(type="str"),
+            service_id=dict(type="str"),
+            staff_member_id=dict(type="str"),
+        ),
+        mutually_exclusive=[("appointment_id", "start"), ("appointment_id", "end")],
+        required_one_of=[("appointment_id", "start")],
+        required_together=[("start", "end")],
+        supports_check_mode=True,
+    )
+    module = gm.module
+    params = gm.params
+    business_id = params["business_id"]
+    filters = dict((key, params[key]) for key in bookings.FILTER_KEYS)
+
+    # Everything the user gave is checked before any request reaches Graph.
+    try:
+        if params["appointment_id"] is not None:
+            bookings.validate_ids(business_id, [params["appointment_id"]], "appointment_id")
+        else:
+            bookings.validate_ids(business_id, [], "start")
+            window = bookings.parse_window(params["start"], params["end"])
+        for key in ("service_id", "staff_member_id"):
+            if params[key] is not None:
+                bookings.validate_id(params[key], key)
+    except bookings.InvalidInputError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+
+    unavailable = bookings.bookings_unavailable_message(gm.cloud)
+    if unavailable:
+        module.fail_json(msg=unavailable, changed=False)
+
+    client = gm.client()
+    try:
+        if params["appointment_id"] is not None:
+            found = bookings.read_appointment(client, business_id, params["appointment_id"])
+            found = [found] if found is not None and bookings.matches_filters(found, filters) else []
+        else:
+            found = bookings.read_window(client, business_id, window[0], window[1], filters)
+    except Exception as exc:  # a GraphError, or an unexpected transport failure; one formatter for both
+        gm.fail_graph(exc, "Reading the appointments of %s failed" % business_id, changed=False, appointments=[])
+
+    module.exit_json(changed=False, appointments=[bookings.appointment_summary(a) for a in found])
+
+
+if __name__ == "__main__":
+    main()
