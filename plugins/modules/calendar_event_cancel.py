@@ -276,7 +276,7 @@ events:
         V(skipped_not_organizer), V(already_absent) or V(failed).
       type: str
       sample: cancelled
-failed:
+failures:
   description: Events whose cancel failed, with the Graph error of each; only on partial failure.
   returned: failure
   type: list
@@ -511,7 +511,7 @@ def main():
         if summary is not None:
             summary["result"] = "cancelled" if rid in cancelled else ("already_absent" if rid in absent else "failed")
     if failed:
-        result["failed"] = [dict(id=o.key, error=_error_dict(o.error)) for o in failed]
+        result["failures"] = [dict(id=o.key, error=_error_dict(o.error)) for o in failed]
         module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (o.key, o.error) for o in failed)
                          + " (%d cancelled)" % len(cancelled), **result)
     result["msg"] = "cancelled %d event(s)" % len(cancelled)
