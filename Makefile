@@ -73,5 +73,8 @@ emulator: collection
 	mkdir -p $(EMULATOR_DIR)
 	cd tests && $(PY) -m emulator --port 8443 --state-dir $(EMULATOR_DIR) --connection-file $(EMULATOR_DIR)/connection.json
 
+demo: collection
+	$(PY) hacking/demo.py
+
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache
