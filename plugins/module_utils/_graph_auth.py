@@ -24,8 +24,8 @@ import os
 import tempfile
 import threading
 
-from ._clouds import resolve_cloud
-from ._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
+from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
 
 AUTH_METHODS = ("client_secret", "certificate", "federated", "managed_identity", "password", "access_token")
 TOKEN_CACHE_ENV = "MSGRAPH_TOKEN_CACHE"
@@ -180,7 +180,7 @@ class _Credential:
 
     def _session_for_msal(self):
         if self._session is None:
-            from ._graph_client import new_session
+            from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import new_session
             self._session = new_session(self.verify, self.timeout, self.user_agent)
         return self._session
 
@@ -197,7 +197,8 @@ class _Credential:
     def _token_cache(self, msal):
         folder = self._cache_folder()
         if folder is None:
-            return None
+            # Memory only, but ours, so invalidate() can still drop a token Graph refused.
+            return msal.TokenCache()
         self._cache_file = TokenCacheFile(folder, (
             self.cloud.name, self.cloud.authority_host, self.params.get("tenant_id"), self.params.get("client_id"),
             self.params.get("username"), self.method))
