@@ -11,6 +11,8 @@ from emulator.graph.permissions import has_permission
 # Bookings pages appointments; the page size is not documented. 100 keeps benchmark listings
 # multi-page so clients must follow @odata.nextLink.
 DEFAULT_PAGE = 100
+# Parameters of the cancel action (OpenAPI requestBody; checked by test_contract.py).
+CANCEL_PARAMS = ["cancellationMessage"]
 
 
 def render(appt, version):
@@ -96,7 +98,7 @@ def cancel_appointment(svc, req, match):
     business, err = _business(svc, req, match["business"], "write")
     if err:
         return err
-    params, err = common.action_body(req, ["cancellationMessage"])
+    params, err = common.action_body(req, CANCEL_PARAMS)
     if err:
         return err
     message = params.get("cancellationMessage")

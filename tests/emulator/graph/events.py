@@ -10,6 +10,9 @@ from emulator.graph import recurrence as rec_mod
 from emulator.graph.permissions import has_permission, may_touch_mailbox
 
 DEFAULT_PAGE = 10  # Outlook's documented default page size for events and calendarView
+# Parameters of the cancel action: the metadata declares "Comment"; matched case-insensitively, so the
+# docs table's "comment" works too (see common.action_body). Checked by test_contract.py.
+CANCEL_PARAMS = ["Comment"]
 WINDOW_MESSAGE = "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime."
 
 
@@ -199,7 +202,7 @@ def cancel_event(svc, req, match):
     _kind, owner, mbx = resolve_owner(svc, req, match, "write")
     if isinstance(mbx, api.Response):
         return mbx
-    params, err = common.action_body(req, ["Comment"])
+    params, err = common.action_body(req, CANCEL_PARAMS)
     if err:
         return err
     with svc.store.lock:

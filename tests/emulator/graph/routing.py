@@ -33,6 +33,8 @@ class Route:
         self.area = area  # "bookings" or "events"
         self.extra = extra or {}
         self.in_subset = in_subset
+        # Body parameters the handler accepts (actions only), for the contract test.
+        self.body_params = {bookings.cancel_appointment: bookings.CANCEL_PARAMS, events.cancel_event: events.CANCEL_PARAMS}.get(handler, [])
 
     def match(self, segments):
         """Handler arguments when segments fit the template, else None."""

@@ -200,7 +200,11 @@ def test_permissions_and_mailbox_reach(svc, principal, url, expected):
 
 def test_group_reads_and_list(svc):
     view = call(svc, "GET", "/groups/%s/calendarView?%s" % (GROUP_ID, WEEK))
-    assert [e["subject"] for e in view.body["value"]] == ["Clinic team offsite planning"]
+    assert [e["subject"] for e in view.body["value"]] == ["Clinic team huddle", "Clinic team huddle", "Clinic team offsite planning"]
+    huddle = seg(fixture_event("Clinic team huddle", GROUP_ID)["id"])
+    numbered = call(svc, "GET", "/groups/%s/events/%s/instances?%s&$top=20" % (GROUP_ID, huddle, WINDOW))
+    assert [e["start"]["dateTime"][:10] for e in numbered.body["value"]] == [
+        "2027-03-02", "2027-03-04", "2027-03-09", "2027-03-11", "2027-03-16", "2027-03-18"]
     listed = call(svc, "GET", "/me/events?$top=50", user_principal())
     subjects = [e["subject"] for e in listed.body["value"]]
     assert "Weekly team sync" in subjects and "Project Falcon kickoff" not in subjects
