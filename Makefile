@@ -24,12 +24,12 @@ EMULATOR_DIR := $(BUILD)/emulator
 
 PYTEST := $(PY) -m pytest -c tests/pytest.ini
 
-.PHONY: help venv collection test sanity lint units molecule changelog-lint emulator demo bench clean
+.PHONY: help venv collection test sanity lint units integration molecule changelog-lint emulator demo bench clean
 
 help:
 	@echo "make demo      cancel bookings and a meeting against the bundled Graph emulator (run twice: changed, then ok)"
-	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, molecule"
-	@echo "make units | sanity | lint | molecule | changelog-lint | emulator | bench | clean"
+	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, integration, molecule"
+	@echo "make units | integration | sanity | lint | molecule | changelog-lint | emulator | clean"
 
 $(STAMP): requirements-test.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ $(COLLECTION):
 
 collection: venv $(COLLECTION)
 
-test: sanity lint changelog-lint units molecule
+test: sanity lint changelog-lint units integration molecule
 	@echo "make test: all checks passed"
 
 # ansible-test needs the collection at a real ansible_collections/<ns>/<name> path (it resolves
@@ -65,6 +65,10 @@ changelog-lint: venv
 
 units: collection
 	$(PYTEST) -n 2 tests/unit
+
+# End-to-end suites: real ansible-playbook runs against the emulator (module EXAMPLES, ...).
+integration: collection
+	$(PYTEST) -n 2 tests/integration
 
 molecule: collection
 	$(VENV)/bin/molecule test --all
