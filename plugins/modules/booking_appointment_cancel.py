@@ -356,7 +356,8 @@ def main():
 
     if failed:
         result["failures"] = [dict(id=appointment_id, error=bookings.error_dict(error)) for appointment_id, error in failed]
-        module.fail_json(msg="%s %s" % (_failure_msg(failed), result["msg"]), **result)
+        result["msg"] = "%s %s" % (_failure_msg(failed), result["msg"])
+        module.fail_json(**result)
     module.exit_json(**result)
 
 
