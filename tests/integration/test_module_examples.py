@@ -62,3 +62,16 @@ def test_examples_run_as_written(module, emu, tmp_path):
     assert graph_calls, "the examples of %s never reached Graph" % module
     notified = [(n["item_id"], n["recipient"]) for n in emu.notifications()]
     assert len(notified) == len(set(notified)), json.dumps(emu.notifications(), indent=1)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_shows_complete_docs(module):
+    result = subprocess.run(["ansible-doc", "--json", "graphops.msgraph." + module], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)["graphops.msgraph." + module]
+    assert doc["doc"]["short_description"] and doc["doc"]["description"]
+    # The common connection options come from the doc fragment: a sign the fragment resolved.
+    for option in ("auth_method", "tenant_id", "client_id", "cloud", "ca_path", "retries", "token_cache_path"):
+        assert option in doc["doc"]["options"], option
+    assert doc["examples"].strip() and doc["return"], "EXAMPLES and RETURN must be documented"
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
