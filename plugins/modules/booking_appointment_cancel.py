@@ -112,52 +112,45 @@ author:
 """
 
 EXAMPLES = r"""
+# The credentials come from the AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
+# environment variables here; any option of the connection layer can be set instead.
 - name: Cancel one appointment
   graphops.msgraph.booking_appointment_cancel:
-    tenant_id: "{{ azure_tenant_id }}"
-    client_id: "{{ azure_client_id }}"
-    client_secret: "{{ azure_client_secret }}"
     business_id: contosoclinic@contoso.example
-    appointment_id: AAMkADc7zF4J0AAA8v-XYZ001
-    cancellation_message: Dr. Vance is unwell today; we will call you to find a new time.
+    appointment_id: AAMkAD5gD_eusNSOjbVuS1xDH0q0vkNJ9Cej-UrzqXIM_HueE==
+    cancellation_message: Dr. Siciliani is unwell today; we will call you to find a new time.
 
-- name: Cancel several appointments, credentials set once for the whole play
+- name: Cancel several appointments, connection options set once for every module of the collection
   module_defaults:
     group/graphops.msgraph.msgraph:
-      tenant_id: "{{ azure_tenant_id }}"
-      client_id: "{{ azure_client_id }}"
-      client_secret: "{{ azure_client_secret }}"
+      tenant_id: "{{ lookup('ansible.builtin.env', 'AZURE_TENANT_ID') }}"
+      client_id: "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_ID') }}"
+      client_secret: "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}"
   graphops.msgraph.booking_appointment_cancel:
     business_id: contosoclinic@contoso.example
     appointment_ids:
-      - AAMkADc7zF4J0AAA8v-XYZ002
-      - AAMkADc7zF4J0AAA8v-XYZ003
+      - AAMkADyac4z8XXtH0XIMmxcY-O2H4EsQSE-doX8bqJwhB_p3w==
+      - AAMkAD7xIo9yQcnInNChA8NMZidpZTSheQsUJjYiGF8x6gAaI==
     cancellation_message: The clinic is closed for maintenance.
 
-- name: Show what cancelling one service on a day would do, without cancelling anything
+- name: Show what cancelling the flu vaccinations of a day would do, without cancelling anything
   graphops.msgraph.booking_appointment_cancel:
-    tenant_id: "{{ azure_tenant_id }}"
-    client_id: "{{ azure_client_id }}"
-    client_secret: "{{ azure_client_secret }}"
     business_id: contosoclinic@contoso.example
     match:
-      start: "2026-03-02T00:00:00Z"
-      end: "2026-03-03T00:00:00Z"
-      service_id: "{{ flu_shot_service_id }}"
+      start: "2027-03-02T00:00:00Z"
+      end: "2027-03-03T00:00:00Z"
+      service_id: e1f3a5c7-9b2d-4f6a-8e1c-4d6f8a0c2e63
   check_mode: true
   diff: true
   register: would_cancel
 
 - name: Cancel every appointment of one staff member on a day
   graphops.msgraph.booking_appointment_cancel:
-    tenant_id: "{{ azure_tenant_id }}"
-    client_id: "{{ azure_client_id }}"
-    client_secret: "{{ azure_client_secret }}"
     business_id: contosoclinic@contoso.example
     match:
-      start: "2026-03-02T00:00:00Z"
-      end: "2026-03-03T00:00:00Z"
-      staff_member_id: "{{ staff_member_id }}"
+      start: "2027-03-02T00:00:00Z"
+      end: "2027-03-03T00:00:00Z"
+      staff_member_id: 9e2f4a6c-8d0b-4c2e-a4f6-1b3d5f7a9c22
     cancellation_message: Your appointment is cancelled; please book another time online.
   register: cancelled
 

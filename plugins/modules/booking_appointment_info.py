@@ -74,27 +74,23 @@ author:
 """
 
 EXAMPLES = r"""
+# The credentials come from the AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
+# environment variables here; any option of the connection layer can be set instead.
 - name: Read one appointment
   graphops.msgraph.booking_appointment_info:
-    tenant_id: "{{ azure_tenant_id }}"
-    client_id: "{{ azure_client_id }}"
-    client_secret: "{{ azure_client_secret }}"
     business_id: contosoclinic@contoso.example
-    appointment_id: AAMkADc7zF4J0AAA8v-XYZ001
+    appointment_id: AAMkADl2mK2uhzoux_NbrZLZ_QY56zii2H2NZyRSuI7eW96eU==
   register: one
 
 - name: List the appointments of one staff member on a day
   graphops.msgraph.booking_appointment_info:
-    tenant_id: "{{ azure_tenant_id }}"
-    client_id: "{{ azure_client_id }}"
-    client_secret: "{{ azure_client_secret }}"
     business_id: contosoclinic@contoso.example
-    start: "2026-03-02T00:00:00Z"
-    end: "2026-03-03T00:00:00Z"
-    staff_member_id: "{{ staff_member_id }}"
+    start: "2027-03-02T00:00:00Z"
+    end: "2027-03-03T00:00:00Z"
+    staff_member_id: a1b3c5d7-e9f1-4a3b-8c5d-2e4f6a8b0c33
   register: day
 
-- name: Show who has an appointment that day
+- name: Show who has an appointment with that staff member that day
   ansible.builtin.debug:
     msg: "{{ day.appointments | map(attribute='customers') | flatten | map(attribute='name') | list }}"
 """
