@@ -21,8 +21,8 @@ description:
   - Idempotent. Every event is read first. An event that no longer exists is reported in
     RV(already_absent), an event already cancelled in RV(already_cancelled); neither changes anything
     and no notification is sent again.
-  - B(Cancelling a series master cancels the whole series): every occurrence, past and future,
-    and every attendee receives one cancellation for the series. To cancel a single meeting of a
+  - B(Cancelling a series master cancels the whole series), every occurrence past and future;
+    every attendee receives one cancellation for the series. To cancel a single meeting of a
     series use O(occurrence) or the id of that occurrence.
   - A cancel is never sent for an event the owner does not organize (Graph would answer 400).
     With O(event_id) or O(event_ids) the task fails naming those events before anything is sent;
@@ -31,7 +31,7 @@ description:
     concurrent requests per mailbox. A cancel whose answer was lost is re-read before it is sent
     again, so attendees are notified at most once.
 author:
-  - graphops.msgraph contributors
+  - graphops.msgraph contributors (@graphops)
 options:
   user:
     description:
@@ -49,7 +49,7 @@ options:
     description:
       - Address the events through one calendar of the owner instead of the whole mailbox.
       - The special value V(default) means the owner's default calendar (C(/calendar/events)).
-      - With O(group_id) only V(default) is accepted: a group has one calendar.
+      - With O(group_id) only V(default) is accepted, because a group has one calendar.
     type: str
   calendar_group_id:
     description:

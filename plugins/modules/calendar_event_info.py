@@ -19,7 +19,7 @@ description:
     M(graphops.msgraph.calendar_event_cancel) uses, so a play can look before it cancels.
   - Never changes anything.
 author:
-  - graphops.msgraph contributors
+  - graphops.msgraph contributors (@graphops)
 options:
   user:
     description:
@@ -78,14 +78,7 @@ seealso:
 extends_documentation_fragment:
   - graphops.msgraph.graph
   - graphops.msgraph.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
+  - graphops.msgraph.attributes.info_module
 """
 
 EXAMPLES = r"""
