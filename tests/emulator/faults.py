@@ -35,8 +35,8 @@ class FaultEngine:
             raise FaultRuleError("times must be a positive integer or null")
         with self._lock:
             self._next_id += 1
-            stored = {"id": self._next_id, "match": {"method": match.get("method"), "path_regex": match.get("path_regex"),
-                                                      "in_batch": match.get("in_batch")},
+            stored = {"id": self._next_id,
+                      "match": {"method": match.get("method"), "path_regex": match.get("path_regex"), "in_batch": match.get("in_batch")},
                       "kind": rule["kind"], "times": times, "retry_after": rule.get("retry_after"),
                       "delay_s": float(rule.get("delay_s", 30)), "hits": 0, "_re": pattern}
             self._rules.append(stored)
@@ -51,8 +51,12 @@ class FaultEngine:
             return [_public(r) for r in self._rules]
 
     def take(self, method, version, segments, in_batch):
-        """The first live rule matching this operation, counted as hit; None when none does."""
+        """The first live rule matching this operation, counted as hit; None when none does.
+
+        A $batch envelope is only hit by a rule whose path_regex names it: a rule aimed at
+        operations must reach the matching batch items, not the request carrying them."""
         path = "/%s/%s" % (version, "/".join(segments))
+        envelope = not in_batch and [s.lower() for s in segments] == ["$batch"]
         with self._lock:
             for rule in self._rules:
                 match = rule["match"]
@@ -61,6 +65,8 @@ class FaultEngine:
                 if match["method"] and match["method"].upper() != method.upper():
                     continue
                 if match["in_batch"] is not None and bool(match["in_batch"]) != bool(in_batch):
+                    continue
+                if envelope and not match["path_regex"]:
                     continue
                 if not rule["_re"].search(path):
                     continue

@@ -24,7 +24,7 @@ WWW_AUTHENTICATE = ('Bearer realm="", authorization_uri="https://login.microsoft
 
 def split_path(raw_path):
     """Split on "/" first and decode each segment once, so an encoded "/" stays inside its segment."""
-    path, _, query = raw_path.partition("?")
+    path, _sep, query = raw_path.partition("?")
     segments = [unquote(s) for s in path.split("/") if s != ""]
     return path, segments, dict(parse_qsl(query, keep_blank_values=True))
 
@@ -154,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _graph_response(self, app, req, headers, raw):
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+        scheme, _sep, token = headers.get("authorization", "").partition(" ")
         try:
             req.principal = app.tokens.validate(token.strip() if scheme.lower() == "bearer" else "", app.graph_endpoint,
                                                 app.tenant_id)
@@ -177,4 +177,3 @@ class Handler(BaseHTTPRequestHandler):
             # A bug in the Graph layer must show up as Graph's opaque 500, and in the log, not as a hung client.
             traceback.print_exc(file=sys.stderr)
             return api.graph_error(500, "UnknownError", "", req)
-

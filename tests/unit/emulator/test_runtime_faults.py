@@ -73,7 +73,7 @@ def test_429_with_retry_after(seeded, graph, retry_after):
     if retry_after == "HTTP-DATE":
         retry_after = api.http_date(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5))
     seeded.add_fault("status_429", path_regex="^/v1.0/users/[^/]+/events$", retry_after=retry_after, times=2)
-    for _ in range(2):
+    for _attempt in range(2):
         resp = graph("GET", EVENTS)
         assert resp.status_code == 429 and resp.headers["Retry-After"] == retry_after
     assert graph("GET", EVENTS).status_code == 200
@@ -193,3 +193,12 @@ def test_runtime_handler_error_releases_slot():
     with pytest.raises(RuntimeError):
         runtime.run_operation(make_request(), "m", boom)
     assert runtime.run_operation(make_request(), "m", lambda r: api.Response(200)).status == 200
+
+
+def test_batch_envelope_only_hit_by_a_rule_naming_it():
+    faults = FaultEngine()
+    faults.add({"kind": "status_503", "match": {"method": "POST"}})
+    assert faults.take("POST", "v1.0", ["$batch"], False) is None
+    assert faults.take("POST", "v1.0", ["users", "u", "events", "e", "cancel"], True)["kind"] == "status_503"
+    faults.add({"kind": "reset", "match": {"path_regex": r"/\$batch$"}})
+    assert faults.take("POST", "v1.0", ["$batch"], False)["kind"] == "reset"

@@ -107,7 +107,7 @@ def test_keep_alive_connection_is_reused(seeded, token):
     context = ssl.create_default_context(cafile=seeded["ca_path"])
     conn = http.client.HTTPSConnection(url.hostname, url.port, context=context, timeout=30)
     try:
-        for _ in range(3):
+        for _attempt in range(3):
             conn.request("GET", EVENTS, headers={"Authorization": "Bearer " + token})
             resp = conn.getresponse()
             resp.read()
