@@ -55,7 +55,7 @@ def _parse(req):
 
 
 def _has_cycle(items):
-    graph = {i.lower(): deps for i, deps, _ in items}
+    graph = {i.lower(): deps for i, deps, _sub in items}
     state = {}
 
     def visit(node):
