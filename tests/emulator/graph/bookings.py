@@ -108,9 +108,11 @@ def cancel_appointment(svc, req, match):
             return _missing(req)
     # No cancelled flag exists on bookingAppointment: the appointment is simply gone (NOTES,
     # "inferred"). Each customer and each staff member gets the message once.
-    for customer in appt.get("customers", []):
-        if customer.get("emailAddress"):
-            svc.runtime.notify("booking_cancelled", appt["id"], business.id, customer["emailAddress"], "customer", message)
+    customers = [c.get("emailAddress") for c in appt.get("customers") or []]
+    if not customers and appt.get("customerEmailAddress"):
+        customers = [appt["customerEmailAddress"]]  # older single-customer appointments
+    for address in dict.fromkeys(a for a in customers if a):
+        svc.runtime.notify("booking_cancelled", appt["id"], business.id, address, "customer", message)
     for staff_id in appt.get("staffMemberIds", []):
         staff = business.staff.get(staff_id)
         if staff and staff.get("emailAddress"):

@@ -167,3 +167,10 @@ def test_bulk_seed_is_fast_and_pages(svc):
     resp = call(svc, "GET", V1 + "/calendarView?start=2027-02-01T00:00:00Z&end=2027-04-01T00:00:00Z&$top=1000")
     items, pages = follow(svc, resp, app_principal())
     assert len(items) == 5012 and pages == 6
+
+
+def test_single_customer_appointment_without_customers_list(svc):
+    appt = dict(appointment(svc), id="AAMkADlegacy=", customers=[], customerEmailAddress="walk.in@example.com")
+    svc.load({"bookingBusinesses": [{"id": BUSINESS, "appointments": [appt]}]})
+    assert call(svc, "POST", V1 + "/appointments/%s/cancel" % seg(appt["id"]), body={"cancellationMessage": "x"}).status == 204
+    assert [n["recipient"] for n in svc.runtime.notifications if n["role"] == "customer"] == ["walk.in@example.com"]
