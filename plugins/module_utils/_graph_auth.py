@@ -71,10 +71,11 @@ def select_auth_method(params):
             "or username and password (with tenant_id and client_id), or auth_method=managed_identity",
             option="auth_method")
     if len(found) > 1:
+        options = ", ".join(o for _m, given in found for o in given)
+        methods = ", ".join(m for m, _g in found)
         raise ConfigurationError(
             "auth_method=auto is ambiguous: {0} are all set (maybe from AZURE_* environment variables); "
-            "set auth_method to one of {1}".format(", ".join(o for _m, given in found for o in given),
-                                                    ", ".join(m for m, _g in found)),
+            "set auth_method to one of {1}".format(options, methods),
             option="auth_method")
     return found[0][0]
 

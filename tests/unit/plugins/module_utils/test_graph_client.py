@@ -46,8 +46,8 @@ def test_dot_segments_are_sent_encoded(make_client):
 
 
 def test_404_raises_not_found(make_client):
-    client, _adapter = make_client([(404, {"error": {"code": "ErrorItemNotFound", "message": "gone"}},
-                                      {"request-id": "r1"})])
+    gone = (404, {"error": {"code": "ErrorItemNotFound", "message": "gone"}}, {"request-id": "r1"})
+    client, _adapter = make_client([gone])
     with pytest.raises(GraphNotFound) as err:
         client.get("/me/events/x")
     assert err.value.request_id == "r1" and err.value.code == "ErrorItemNotFound"

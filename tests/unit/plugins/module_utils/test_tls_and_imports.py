@@ -90,7 +90,7 @@ def _run(code, blocked=()):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
     script = _BLOCKER % {"blocked": list(blocked)} + code
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
 def test_client_and_auth_import_and_run_without_ansible():
