@@ -430,11 +430,25 @@ class PasswordCredential(_MsalAppCredential):
         self.token_requests += 1
         scopes = [self.cloud.scope]
         for account in app.get_accounts(username=self.params["username"]):
-            result = app.acquire_token_silent(scopes, account=account)
-            if result and result.get("access_token"):
-                return self._result_token(result)
+            # Entra answers a ".default" request with the scopes it granted, and MSAL files the token
+            # under those, so a lookup for ".default" misses it and spends the refresh token. Ask
+            # for the granted scopes first (still through MSAL's expiry checks), then ".default".
+            for candidate in self._granted_scopes(msal, account) + [scopes]:
+                result = app.acquire_token_silent(candidate, account=account)
+                if result and result.get("access_token"):
+                    return self._result_token(result)
         return self._result_token(app.acquire_token_by_username_password(
             self.params["username"], self.params["password"], scopes=scopes))
+
+    def _granted_scopes(self, msal, account):
+        prefix = self.cloud.graph_endpoint.lower() + "/"
+        found = []
+        for item in self._cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, query={
+                "client_id": self.params["client_id"], "home_account_id": account.get("home_account_id")}):
+            target = (item.get("target") or "").split()
+            if target and all(t.lower().startswith(prefix) for t in target) and target not in found:
+                found.append(target)
+        return found
 
 
 class ManagedIdentityCredential(_Credential):
