@@ -124,9 +124,13 @@ def handle_batch(svc, req):
                 if resp.transport_fault:
                     faults.append(resp.transport_fault)
                 done.append(_entry(item_id, resp))
-    if len(done) > 1 and [d["id"] for d in done] == [i for i, _d, _s in items]:
-        # Graph promises no order; never let clients get used to input order.
-        done = done[1:] + done[:1]
+    if [d["id"] for d in done] == [i for i, _d, _s in items]:
+        # Graph promises no order; never let clients get used to input order. Swap the first
+        # adjacent pair where the later item does not depend on the earlier one.
+        for pos in range(len(done) - 1):
+            if done[pos]["id"].lower() not in by_id[done[pos + 1]["id"].lower()][1]:
+                done[pos], done[pos + 1] = done[pos + 1], done[pos]
+                break
     out = common.ok({"responses": done})
     out.transport_fault = _worst(faults)
     return out

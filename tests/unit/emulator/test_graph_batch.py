@@ -59,7 +59,7 @@ def test_invalid_batches_fail_whole(svc, items):
 
 
 def test_items_run_four_at_a_time_each_through_run_operation():
-    svc = service(service_s=0.05)
+    svc = service(service_s=0.1)
     resp = batch(svc, reads(12))
     assert all(r["status"] == 200 for r in resp.body["responses"])
     assert svc.runtime.peak[BUSINESS] == 4
@@ -67,7 +67,7 @@ def test_items_run_four_at_a_time_each_through_run_operation():
 
 
 def test_each_item_is_throttled_on_its_own():
-    svc = service(service_s=0.05, mailbox_limit=2)
+    svc = service(service_s=0.2, mailbox_limit=2)
     resp = batch(svc, reads(4))
     statuses = sorted(r["status"] for r in resp.body["responses"])
     assert statuses == [200, 200, 429, 429] and resp.status == 200
@@ -120,3 +120,15 @@ def test_item_transport_fault_becomes_the_batch_fate(svc):
 def test_batch_needs_post(svc):
     resp = svc.handle(make_request("GET", "/$batch", app_principal()))
     assert resp.status in (400, 405)
+
+
+def test_reordering_never_breaks_depends_on(svc):
+    chain = [{"id": "a", "method": "GET", "url": "/me/events"}, {"id": "b", "method": "GET", "url": "/me/events", "dependsOn": ["a"]},
+             {"id": "c", "method": "GET", "url": "/me/events", "dependsOn": ["b"]}]
+    for _attempt in range(5):
+        resp = batch(svc, chain, user_principal())
+        assert [r["id"] for r in resp.body["responses"]] == ["a", "b", "c"]
+    resp = batch(svc, chain + [{"id": "d", "method": "GET", "url": "/me/events", "dependsOn": ["c"]},
+                               {"id": "e", "method": "GET", "url": "/me/events"}], user_principal())
+    order = [r["id"] for r in resp.body["responses"]]
+    assert order != ["a", "b", "c", "d", "e"] and order.index("a") < order.index("b") < order.index("c") < order.index("d")
