@@ -30,33 +30,21 @@ def module_examples(name):
     raise AssertionError("%s has no EXAMPLES" % name)
 
 
-def emulator_env(conn, tmp_path):
-    env = dict(os.environ)
-    env.update({
+def emulator_env(conn, runner):
+    return {
         "AZURE_TENANT_ID": conn["tenant_id"],
         "AZURE_CLIENT_ID": conn["apps"]["secret"]["client_id"],
         "AZURE_CLIENT_SECRET": conn["apps"]["secret"]["client_secret"],
         "MSGRAPH_ENDPOINT": conn["graph_endpoint"],
         "AZURE_AUTHORITY_HOST": conn["authority_host"],
         "REQUESTS_CA_BUNDLE": conn["ca_path"],
-        "MSGRAPH_TOKEN_CACHE": str(tmp_path / "token-cache"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
-    return env
+        "MSGRAPH_TOKEN_CACHE": str(runner.tmp_path / "token-cache"),
+    }
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_examples_run_as_written(module, emu, tmp_path):
-    tasks = module_examples(module)
-    assert tasks, "%s has no EXAMPLES" % module
-    play = [{"name": "EXAMPLES of %s" % module, "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}]
-    playbook = tmp_path / "examples.yml"
-    playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    result = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(playbook)],
-        env=emulator_env(emu.conn, tmp_path),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, cwd=str(tmp_path),
-    )
+def test_examples_run_as_written(module, emu, playbook):
+    result = playbook.run(module_examples(module), env=emulator_env(emu.conn, playbook))
     assert result.returncode == 0, result.stdout[-6000:]
     graph_calls = [r for r in emu.requests() if r.get("version") in ("v1.0", "beta")]
     assert graph_calls, "the examples of %s never reached Graph" % module
