@@ -108,7 +108,7 @@ seealso:
     description: The Graph action this module calls.
     link: https://learn.microsoft.com/graph/api/bookingappointment-cancel
 author:
-  - graphops.msgraph contributors
+  - graphops.msgraph contributors (@graphops)
 """
 
 EXAMPLES = r"""

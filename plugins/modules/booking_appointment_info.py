@@ -70,7 +70,7 @@ seealso:
     description: The Graph call used to read one appointment.
     link: https://learn.microsoft.com/graph/api/bookingappointment-get
 author:
-  - graphops.msgraph contributors
+  - graphops.msgraph contributors (@graphops)
 """
 
 EXAMPLES = r"""
