@@ -139,6 +139,7 @@ class _Answer:
         self.body = body
         self.client_request_id = client_request_id
         self.malformed = malformed
+        self.token = None
 
 
 class _Failure:
@@ -151,6 +152,7 @@ class _Failure:
         self.client_request_id = client_request_id
         self.status = None
         self.headers = {}
+        self.token = None
 
 
 def _decode(text):
@@ -311,7 +313,9 @@ class GraphClient:
         token = self._token()
         answer = self._send_once(method, url, body, outlook, token)
         if self._is_expired_token(answer) and self._invalidate(token):
-            answer = self._send_once(method, url, body, outlook, self._token())
+            token = self._token()
+            answer = self._send_once(method, url, body, outlook, token)
+        answer.token = token  # so a $batch item refused with 401 drops exactly the token it was sent with
         return answer
 
     # ---------------------------------------------------------------- waiting
@@ -324,13 +328,10 @@ class GraphClient:
         parsed = parse_retry_after(retry_after)
         return parsed if parsed is not None else self._backoff(attempt)
 
-    def _reserve(self, seconds):
-        """Count seconds against max_wait; False when that would exceed it."""
+    def _fits(self, seconds):
+        """Whether waiting seconds more stays within max_wait (the sleeps themselves are counted in _run)."""
         with self._wait_lock:
-            if self.waited + seconds > self.max_wait + 1e-9:
-                return False
-            self.waited += seconds
-            return True
+            return self.waited + seconds <= self.max_wait + 1e-9
 
     # ---------------------------------------------------------------- URLs
 
@@ -407,6 +408,9 @@ class GraphClient:
             now = self._clock()
             earliest = min(i.due for i in pending)
             if earliest > now:
+                # Items waiting in the same round share this sleep, so max_wait is charged once for it.
+                with self._wait_lock:
+                    self.waited += earliest - now
                 self._sleep(earliest - now)
             now = self._clock()
             due = [i for i in pending if i.due <= now + 1e-6]
@@ -498,7 +502,9 @@ class GraphClient:
                 headers.setdefault("client-request-id", answer.client_request_id)
                 if "request-id" not in headers and answer.headers.get("request-id"):
                     headers["request-id"] = answer.headers.get("request-id")
-                self._settle(item, _Answer(resp.get("status"), headers, resp.get("body"), answer.client_request_id))
+                item_answer = _Answer(resp.get("status"), headers, resp.get("body"), answer.client_request_id)
+                item_answer.token = answer.token
+                self._settle(item, item_answer)
             return
         if isinstance(answer, _Answer) and answer.status == 200:
             answer.malformed = True
@@ -524,7 +530,7 @@ class GraphClient:
         if item.attempts > self.retries:
             return self._give_up(item, error, None)
         delay = self._delay_for(item.attempts, (answer.headers or {}).get("Retry-After") if answer is not None else None)
-        if not self._reserve(delay):
+        if not self._fits(delay):
             return self._give_up(item, error, "waiting {0:.0f} s more would exceed max_wait ({1:g} s)".format(delay, self.max_wait))
         item.due = self._clock() + delay
         return None
@@ -553,19 +559,13 @@ class GraphClient:
                 and not whole_batch:
             # An item of a $batch whose token expired: not applied; refresh once and retry it.
             item.refreshed = True
-            self._invalidate_current()
+            self._invalidate(answer.token)
             item.due = self._clock()
             item.attempts -= 1
             return None
         if item.kind == "read":
             return self._settle_read(item, answer, status)
         return self._settle_write(item, answer, status)
-
-    def _invalidate_current(self):
-        try:
-            self._invalidate(self._token())
-        except GraphError:
-            pass
 
     def _settle_read(self, item, answer, status):
         if isinstance(answer, _Failure):

@@ -196,3 +196,35 @@ def test_mailbox_concurrency_below_four_limits_items_per_batch(make_client, batc
     client, _adapter = make_client(server, mailbox_concurrency=2)
     client.read_many(_read_ops(6))
     assert sorted(len(b.body["requests"]) for b in server.batches) == [2, 2, 2]
+
+
+def test_whole_batch_throttled_charges_max_wait_once(make_client, sleeper):
+    """20 items waiting on one Retry-After share one sleep: max_wait is not charged 20 times."""
+    calls = []
+
+    def handler(rec):
+        calls.append(rec)
+        if len(calls) == 1:
+            return 429, {"error": {"code": "TooManyRequests", "message": "x"}}, {"Retry-After": "2"}
+        return 200, {"responses": [{"id": r["id"], "status": 200, "body": {}} for r in rec.body["requests"]]}
+
+    client, _adapter = make_client(handler, max_wait=3)
+    outcomes = client.read_many(_read_ops(20))
+    assert all(o.status == 200 for o in outcomes)
+    assert sleeper.calls == [2] and client.waited == 2
+
+
+def test_batch_item_401_refreshes_its_token_once(make_client, tokens):
+    seen = Counter()
+
+    def item(sub):
+        seen[sub["url"]] += 1
+        if sub["url"].endswith("E1") and seen[sub["url"]] == 1:
+            return 401, {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}
+        return _ok(sub)
+
+    from .conftest import BatchServer  # pylint: disable=relative-beyond-top-level
+    client, _adapter = make_client(BatchServer(item))
+    outcomes = client.read_many(_read_ops(3))
+    assert [o.status for o in outcomes] == [200, 200, 200]
+    assert tokens.invalidated == ["tok-1"]
