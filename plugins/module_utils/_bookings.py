@@ -7,8 +7,8 @@
 
 """Microsoft Bookings domain logic shared by booking_appointment_cancel and booking_appointment_info.
 
-Nothing here talks HTTP itself: every request goes through the GraphClient, and nothing here
-imports Ansible, so the logic can be reused and tested on its own.
+Nothing here talks HTTP itself (every request goes through the GraphClient) and nothing here
+imports ansible.module_utils, so the logic can be reused and tested without a module.
 """
 
 from __future__ import absolute_import, division, print_function
