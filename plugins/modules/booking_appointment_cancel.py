@@ -261,7 +261,7 @@ def _result_msg(check_mode, cancelled, absent, failed):
 
 
 def _failure_msg(failed):
-    return "; ".join("Cancel appointment %s failed: %s" % (appointment_id, error) for appointment_id, error in failed)
+    return "; ".join("%s appointment %s failed: %s" % (step, appointment_id, error) for appointment_id, error, step in failed)
 
 
 def main():
@@ -322,7 +322,9 @@ def main():
             present = bookings.read_window(client, business_id, window[0], window[1], match)
             absent = []
         else:
-            present, absent, failed = bookings.read_appointments(client, business_id, wanted)
+            present, absent, unread = bookings.read_appointments(client, business_id, wanted)
+            # Not cancelled: without a successful read nobody knows whether it still exists.
+            failed = [(appointment_id, error, "Read") for appointment_id, error in unread]
     except Exception as exc:  # a GraphError, or an unexpected transport failure; one formatter for both
         gm.fail_graph(exc, "Reading the appointments of %s failed" % business_id, **result)
 
@@ -337,7 +339,7 @@ def main():
             gm.fail_graph(exc, "Cancelling the appointments of %s failed" % business_id, **result)
         to_cancel, gone_meanwhile, failed_cancels = bookings.sort_cancel_outcomes(outcomes)
         result["already_absent"].extend(gone_meanwhile)
-        failed.extend(failed_cancels)
+        failed.extend((appointment_id, error, "Cancel") for appointment_id, error in failed_cancels)
 
     result["cancelled"] = to_cancel
     result["appointments"] = [summaries[i] for i in to_cancel]
@@ -348,7 +350,7 @@ def main():
         result["diff"] = bookings.build_diff(result["appointments"])
 
     if failed:
-        result["failures"] = [dict(id=appointment_id, error=bookings.error_dict(error)) for appointment_id, error in failed]
+        result["failures"] = [dict(id=appointment_id, error=bookings.error_dict(error)) for appointment_id, error, dummy in failed]
         result["msg"] = "%s %s" % (_failure_msg(failed), result["msg"])
         module.fail_json(**result)
     module.exit_json(**result)

@@ -335,3 +335,16 @@ def test_forbidden_cancel_fails_with_graph_error(emu, capsys):
     assert "request-id" in result["msg"] and "client-request-id" in result["msg"]
     assert result["changed"] is False and result["cancelled"] == []
     assert emu.notifications() == [] and remaining(emu) == set(IDS)
+
+
+def test_bulk_read_failure_is_reported_and_the_rest_cancelled(emu, capsys):
+    targets = IDS[:3]
+    # The read of one appointment keeps failing: it is neither cancelled nor called absent.
+    emu.add_fault("status_503", method="GET", path_regex=re.escape("/appointments/%s" % IDS[1]) + "$", times=50)
+    failed, result = run_cancel(emu, dict(business_id=BUSINESS, appointment_ids=targets), capsys=capsys)
+    assert failed
+    assert [f["id"] for f in result["failures"]] == [IDS[1]] and result["failures"][0]["error"]["status"] == 503
+    assert "Read appointment %s failed: HTTP 503" % IDS[1] in result["msg"]
+    assert result["cancelled"] == [IDS[0], IDS[2]] and result["already_absent"] == []
+    assert cancel_counts(emu) == {IDS[0]: 1, IDS[2]: 1}
+    assert IDS[1] in remaining(emu)
