@@ -141,53 +141,64 @@ attributes:
 """
 
 EXAMPLES = r"""
+# Credentials: set them once for every task with module_defaults (group/graphops.msgraph.msgraph)
+# or through the AZURE_* environment variables; see the common options above.
+
 - name: Cancel one meeting of a user, with a message to the attendees
   graphops.msgraph.calendar_event_cancel:
-    tenant_id: "{{ tenant_id }}"
-    client_id: "{{ client_id }}"
-    client_secret: "{{ client_secret }}"
     user: adele.vance@contoso.example
-    event_id: "{{ event_id }}"
-    comment: The product review moves to next week; a new invitation follows.
+    event_id: AAMkADvlmEnFKhcQh4mZbhfE2GrV-NcA0hryR2R3_War8mblc=
+    comment: The budget review moves to April; a new invitation follows.
 
-- name: Cancel every meeting Adele organizes on a day the office is closed
+- name: Preview which meetings Adele organizes on a closed day (check mode sends nothing)
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
     match:
-      start: "2025-06-02T00:00:00Z"
-      end: "2025-06-03T00:00:00Z"
-    comment: The office is closed on Monday; this meeting is cancelled.
+      start: "2027-03-04T00:00:00Z"
+      end: "2027-03-05T00:00:00Z"
+  check_mode: true
+  register: preview
+
+- name: Cancel every meeting Adele organizes that day
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-04T00:00:00Z"
+      end: "2027-03-05T00:00:00Z"
+    comment: The office is closed on Thursday; this meeting is cancelled.
   register: closed_day
 
 - name: Show the meetings Adele only attends, which were left alone
   ansible.builtin.debug:
     var: closed_day.skipped_not_organizer
 
-- name: Cancel one occurrence of a weekly series
+- name: Cancel one occurrence of a weekly series, by its date
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
     occurrence:
-      series_id: "{{ weekly_series_id }}"
-      date: "2025-06-09"
-    comment: No stand-up on the 9th.
+      series_id: AAMkADV997ArQMAWwboR7UA-u1wuzn6xganOFsp2eB98_pX84=
+      date: "2027-03-15"
+    comment: No team sync on the 15th.
 
-- name: Cancel the whole series (cancelling a series master cancels every occurrence)
+- name: Cancel the whole series (targeting a series master cancels every occurrence)
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
-    event_id: "{{ weekly_series_id }}"
+    event_id: AAMkADV997ArQMAWwboR7UA-u1wuzn6xganOFsp2eB98_pX84=
+    comment: The weekly team sync is discontinued.
 
-- name: Cancel several meetings of a group calendar
+- name: Cancel meetings of a Microsoft 365 group calendar
   graphops.msgraph.calendar_event_cancel:
-    group_id: "{{ team_group_id }}"
-    event_ids: "{{ group_event_ids }}"
-    comment: Cancelled.
+    group_id: 3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10
+    event_ids:
+      - AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0=
+    comment: The offsite planning is postponed.
 
 - name: Cancel a meeting in a secondary calendar of a calendar group
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
-    calendar_group_id: "{{ calendar_group_id }}"
-    calendar_id: "{{ calendar_id }}"
-    event_id: "{{ event_id }}"
+    calendar_group_id: AAMkAGIxly7ayF9nhrN4YDL960ZN1b8wY4v6KIXfLLNTWbSqOrU=
+    calendar_id: AAMkAGIf9spA4IVuEGOqhistj76as8bTxeExTTyGnK10VeVhZI=
+    event_id: AAMkAD_LgmqqOjRZ4ULhA-O2J7Br4J_WfK3RjXdialJRIndRw=
 """
 
 RETURN = r"""

@@ -82,26 +82,33 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: List the meetings Adele organizes on Monday
+# Credentials: set them once for every task with module_defaults (group/graphops.msgraph.msgraph)
+# or through the AZURE_* environment variables; see the common options above.
+
+- name: List the meetings Adele organizes on Thursday
   graphops.msgraph.calendar_event_info:
-    tenant_id: "{{ tenant_id }}"
-    client_id: "{{ client_id }}"
-    client_secret: "{{ client_secret }}"
     user: adele.vance@contoso.example
-    start: "2025-06-02T00:00:00Z"
-    end: "2025-06-03T00:00:00Z"
+    start: "2027-03-04T00:00:00Z"
+    end: "2027-03-05T00:00:00Z"
     organizer_only: true
-  register: monday
+  register: thursday
 
 - name: Show their subjects
   ansible.builtin.debug:
-    msg: "{{ monday.events | map(attribute='subject') | list }}"
+    msg: "{{ thursday.events | map(attribute='subject') | list }}"
+
+- name: Find the occurrences of the weekly team sync in March
+  graphops.msgraph.calendar_event_info:
+    user: adele.vance@contoso.example
+    start: "2027-03-01T00:00:00Z"
+    end: "2027-04-01T00:00:00Z"
+    subject: Weekly team sync
 
 - name: Read one event of a group calendar
   graphops.msgraph.calendar_event_info:
-    group_id: "{{ team_group_id }}"
-    event_id: "{{ event_id }}"
-  register: one
+    group_id: 3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10
+    event_id: AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0=
+  register: offsite
 """
 
 RETURN = r"""
