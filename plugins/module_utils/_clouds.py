@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ._graph_errors import ConfigurationError
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import ConfigurationError
 
 CLOUDS = {
     "global": {"authority_host": "https://login.microsoftonline.com", "graph_endpoint": "https://graph.microsoft.com",

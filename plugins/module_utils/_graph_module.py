@@ -18,11 +18,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
-from ._graph_auth import AUTH_METHODS, build_credential, select_auth_method
-from ._graph_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, GraphClient
-from ._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
-from ._version import USER_AGENT
+from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, GraphClient
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
+from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
 
 def graph_argument_spec():

@@ -18,7 +18,7 @@ import string
 
 from urllib.parse import quote
 
-from ._graph_errors import InvalidInputError
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import InvalidInputError
 
 MAX_ID_LENGTH = 1024
 _FORBIDDEN_CHARS = frozenset("/\\?#%")
