@@ -288,7 +288,8 @@ events:
       type: str
       sample: cancelled
 failures:
-  description: Events whose cancel failed, with the Graph error of each; only on partial failure.
+  description:
+    - Events whose cancel (or, before anything is sent, whose read) failed, with the Graph error of each.
   returned: failure
   type: list
   elements: dict
@@ -370,14 +371,16 @@ class Plan:
 
 
 def _plan_ids(client, address, ids, plan):
-    outcomes = ev.read_events(client, address, ids, ReadOp)
-    for outcome in outcomes:
+    """Classify each id; returns [(id, error)] for the reads that failed (nothing is sent then)."""
+    errors = []
+    for outcome in ev.read_events(client, address, ids, ReadOp):
         if outcome.status == 404:
             plan.already_absent.append(outcome.key)
         elif outcome.error is not None:
-            raise outcome.error
+            errors.append((outcome.key, outcome.error))
         else:
             plan.classify(outcome.key, outcome.body or {}, skip_not_organizer=False)
+    return errors
 
 
 def _plan_occurrence(client, address, series_id, day, plan):
@@ -478,9 +481,10 @@ def main():
 
     client = gm.client()
     plan = Plan()
+    read_errors = []
     try:
         if "ids" in selector:
-            _plan_ids(client, address, selector["ids"], plan)
+            read_errors = _plan_ids(client, address, selector["ids"], plan)
         elif "series_id" in selector:
             _plan_occurrence(client, address, selector["series_id"], selector["date"], plan)
         else:
@@ -492,6 +496,10 @@ def main():
 
     result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
                   skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
+    if read_errors:
+        result["failures"] = [dict(id=key, error=_error_dict(error)) for key, error in read_errors]
+        module.fail_json(msg="Nothing sent: " + "; ".join("Reading event %s failed: %s" % (key, error) for key, error in read_errors),
+                         **result)
     if plan.not_organizer:
         module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
                              % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)

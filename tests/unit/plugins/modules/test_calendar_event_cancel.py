@@ -452,3 +452,25 @@ def test_answer_lost_after_the_cancel_applied_notifies_once(cancel, emu, upn):
     assert not failed, result
     assert result["cancelled"] == [BUDGET]
     assert len(emu.notifications()) == ATTENDEES[BUDGET]
+
+
+def test_forbidden_cancel_fails_naming_the_event_with_the_graph_error(emu, capsys, upn):
+    # The read-only app may read (Calendars.Read) but its cancel gets 403 ErrorAccessDenied.
+    params = dict(user=upn, event_ids=[BUDGET, VENDOR], client_id=emu["apps"]["readonly"]["client_id"],
+                  client_secret=emu["apps"]["readonly"]["client_secret"])
+    failed, result = run(calendar_event_cancel, emu, params, capsys=capsys)
+    assert failed
+    assert "Cancel event %s failed: HTTP 403 ErrorAccessDenied" % BUDGET in result["msg"]
+    assert VENDOR in result["msg"] and "request-id" in result["msg"]
+    assert result["changed"] is False and result["cancelled"] == []
+    assert sorted(f["id"] for f in result["failures"]) == sorted([BUDGET, VENDOR])
+    assert all(f["error"]["status"] == 403 for f in result["failures"])
+    assert emu.notifications() == []
+
+
+def test_failed_read_names_the_event_and_sends_nothing(cancel, emu, upn):
+    emu.add_fault("status_500_unknown", method="GET", path_regex=".*/events/%s$" % VENDOR, times=50)
+    failed, result = cancel(dict(user=upn, event_ids=[BUDGET, VENDOR]))
+    assert failed
+    assert result["msg"].startswith("Nothing sent: Reading event %s failed: HTTP 500" % VENDOR)
+    assert cancels(emu) == [] and emu.notifications() == []
