@@ -130,3 +130,10 @@ def test_bad_input_sends_nothing(info, emu, args, needle):
     failed, result = info(args)
     assert failed and needle in result["msg"]
     assert emu.requests() == []
+
+
+def test_group_window(info, emu):
+    failed, result = info(dict(group_id=emu["groups"]["team"], start="2027-03-04T00:00:00Z", end="2027-03-05T00:00:00Z"))
+    assert not failed, result
+    assert "Clinic team offsite planning" in [e["subject"] for e in result["events"]]
+    assert emu.requests()[-1]["segments"] == ["groups", emu["groups"]["team"], "calendarView"]
