@@ -93,13 +93,20 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - now)
 
 
+def effective_verify(merged, chosen):
+    """The verify value to use: the user's explicit choice, else what requests merged from the environment."""
+    return merged if chosen is True else chosen
+
+
 if HAS_REQUESTS:
     class PinnedSession(requests.Session):
         """A requests session whose TLS verification setting always wins.
 
         requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override Session.verify (NOTES, "requests
-        pitfall"); ca_path is the user's explicit choice, so it is forced here for every request,
-        including the ones MSAL sends through this session. Proxies from the environment still apply.
+        pitfall"); ca_path (or validate_certs=false) is the user's explicit choice, so it is forced
+        here for every request, including the ones MSAL sends through this session. Without such a
+        choice (verify=True) the environment's bundle applies as requests users expect (a corporate
+        TLS-inspecting proxy's CA, for example). Proxies from the environment still apply.
         """
 
         def __init__(self, verify=True, timeout=None, user_agent=None):
@@ -114,7 +121,7 @@ if HAS_REQUESTS:
 
         def merge_environment_settings(self, url, proxies, stream, verify, cert):
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            settings["verify"] = self.pinned_verify
+            settings["verify"] = effective_verify(settings["verify"], self.pinned_verify)
             return settings
 
         def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
@@ -280,7 +287,7 @@ class GraphClient:
         # requests "requotes" URLs (it would turn an encoded "%2E%2E" id back into ".."): send ours as built.
         prepared.url = url
         settings = self.session.merge_environment_settings(url, {}, False, self.verify, None)
-        settings["verify"] = self.verify
+        settings["verify"] = effective_verify(settings["verify"], self.verify)
         self.request_count += 1
         try:
             resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)

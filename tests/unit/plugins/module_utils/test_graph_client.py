@@ -21,7 +21,10 @@ OK = (200, {"id": "x"})
 THROTTLED = (429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}}, {"Retry-After": "2"})
 
 
-def test_get_sends_exact_request(make_client):
+def test_get_sends_exact_request(make_client, monkeypatch):
+    # Verification defaults to on; with no CA bundle in the environment that is plain True.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     client, adapter = make_client([OK, OK])
     path = build_path("/users/{user}/events/{event_id}", user="adele@contoso.example", event_id="AA/B==")
     assert client.get(path, params={"$select": "id,subject"}, outlook=True) == {"id": "x"}

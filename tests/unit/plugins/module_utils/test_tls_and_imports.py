@@ -70,6 +70,24 @@ def test_untrusted_certificate_is_a_clear_tls_error(https_server, monkeypatch):
     assert client.request_count == 1
 
 
+def test_without_ca_path_the_environment_bundle_applies(https_server, monkeypatch):
+    # No explicit choice: requests' usual rule, so a REQUESTS_CA_BUNDLE holding a corporate or
+    # test CA is honoured (the client and MSAL's session alike)...
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", https_server["good"])
+    client = GraphClient(https_server["url"], "v1.0", lambda: "t", timeout=5, retries=0, max_wait=0)
+    assert client.get("/me")["path"] == "/v1.0/me"
+    assert client.session.get(https_server["url"] + "/x").status_code == 200
+
+
+def test_without_ca_path_an_untrusting_environment_bundle_still_fails(https_server, monkeypatch):
+    # ...and verification stays on: a bundle that does not hold the server's CA is refused.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", https_server["bad"])
+    client = GraphClient(https_server["url"], "v1.0", lambda: "t", timeout=5, retries=0, max_wait=0)
+    with pytest.raises(GraphTransportError) as err:
+        client.get("/me")
+    assert err.value.code == "tls_error"
+
+
 def test_default_verification_is_on():
     client = GraphClient("https://graph.test", "v1.0", lambda: "t")
     assert client.verify is True and client.session.pinned_verify is True
