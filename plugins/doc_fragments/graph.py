@@ -101,6 +101,8 @@ options:
     description:
       - A PEM bundle of certificate authorities to trust for Graph and login hosts.
       - It wins over the E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) environment variables.
+      - When not set, those variables apply as they do for any C(requests) user (for example the
+        CA of a TLS-inspecting proxy), and otherwise the system's trusted authorities.
     type: path
   validate_certs:
     description:
