@@ -111,6 +111,13 @@ def test_every_auth_method_works_and_keeps_its_secrets(case, emu, playbook):
     assert runs[2].returncode != 0, "%s: reading a business that does not exist must fail" % name
     for run in runs:
         assert_no_secret(playbook, run.stdout, secrets)
+    # The cache holds tokens (that is its job, in a 0600 file) but never a credential.
+    credentials = [secret for secret in secrets if secret != auth.get("access_token")]
+    for path in cache_files(playbook):
+        with open(path, encoding="utf-8") as handle:
+            cached = handle.read()
+        for secret in credentials:
+            assert secret not in cached, "a credential was written to the token cache %s" % path
     graph_reads = [r for r in emu.requests() if r.get("method") == "GET" and APPOINTMENT_ID in "/".join(r.get("segments") or [])]
     assert len(graph_reads) >= 2, "the runs must have reached Graph"
     if name == "access_token":
