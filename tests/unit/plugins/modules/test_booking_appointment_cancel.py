@@ -9,14 +9,13 @@ never only through what the module returns. Expected sets are computed from the 
 """
 
 import json
-import os
 import re
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-import emulator as emulator_pkg
+from emulator.graph.testing import load_fixture
 from ansible_collections.graphops.msgraph.plugins.modules import booking_appointment_cancel
 
 BUSINESS = "contosoclinic@contoso.example"
@@ -28,14 +27,7 @@ MONDAY = dict(start="2027-03-01T00:00:00Z", end="2027-03-02T00:00:00Z")
 # --------------------------------------------------------------------------- helpers
 
 
-def seed_business():
-    path = os.path.join(os.path.dirname(emulator_pkg.__file__), "fixtures", "tenant.json")
-    with open(path, encoding="utf-8") as handle:
-        tenant = json.load(handle)
-    return [b for b in tenant["bookingBusinesses"] if b["id"] == BUSINESS][0]
-
-
-SEED = seed_business()
+SEED = [b for b in load_fixture()["bookingBusinesses"] if b["id"] == BUSINESS][0]
 APPTS = dict((a["id"], a) for a in SEED["appointments"])
 IDS = [a["id"] for a in SEED["appointments"]]  # seed order is chronological
 STAFF_EMAIL = dict((s["id"], s["emailAddress"]) for s in SEED["staffMembers"])
