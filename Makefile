@@ -25,12 +25,12 @@ EMULATOR_DIR := $(BUILD)/emulator
 # tests/ on the path for the skip_is_failure plugin; the collection link for the plugins/ code.
 PYTEST := PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests $(PY) -m pytest -c tests/pytest.ini -p skip_is_failure
 
-.PHONY: help venv collection test sanity lint units integration molecule changelog-lint emulator demo bench clean
+.PHONY: help venv collection test sanity lint units integration molecule changelog-lint docs-lint emulator demo bench clean
 
 help:
 	@echo "make demo      cancel bookings and a meeting against the bundled Graph emulator (run twice: changed, then ok)"
 	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, integration, molecule"
-	@echo "make units | integration | sanity | lint | molecule | changelog-lint | emulator | clean"
+	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | emulator | clean"
 
 $(STAMP): requirements-test.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ $(COLLECTION):
 
 collection: venv $(COLLECTION)
 
-test: sanity lint changelog-lint units integration molecule
+test: sanity lint changelog-lint units integration molecule docs-lint
 	@echo "make test: all checks passed"
 
 # ansible-test needs the collection at a real ansible_collections/<ns>/<name> path (it resolves
@@ -63,6 +63,12 @@ lint: collection
 
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+
+# The guides in docs/docsite/ (extra-docs.yml, rstcheck, and every :ansplugin:/:ansopt: reference in
+# them resolved against the real modules) and the plugin docs (schema, markup, references).
+docs-lint: collection
+	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+		--validate-collection-refs dependent --disallow-unknown-collection-refs $(COLLECTION)
 
 units: collection
 	$(PYTEST) -n 2 tests/unit
