@@ -93,3 +93,13 @@ def graph_error(status, code, message, request, headers=None):
     resp_headers = {"Content-Type": "application/json"}
     resp_headers.update(headers or {})
     return Response(status=status, body=body, headers=resp_headers)
+
+
+def clone(value):
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): several times faster than
+    copy.deepcopy, which matters when a benchmark reads thousands of items per second."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return value

@@ -6,9 +6,10 @@ Records are what tests assert on, so they must never hold a credential: Authoriz
 anything shaped like a secret is dropped before a record is kept.
 """
 
-import copy
 import threading
 import time
+
+from emulator.api import clone
 
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "secret", "token", "password", "identity-header", "assertion")
 
@@ -38,7 +39,7 @@ class Recorder:
         record = {
             "ts": time.time(), "method": req.method, "version": req.version, "path": req.path,
             "segments": list(req.segments), "query": dict(req.query), "headers": safe_headers(req.headers),
-            "body": copy.deepcopy(req.body), "status": status, "in_batch": req.in_batch,
+            "body": clone(req.body), "status": status, "in_batch": req.in_batch,
             "batch_request_seq": req.batch_request_seq, "mailbox": mailbox, "client_request_id": req.client_request_id,
         }
         with self._lock:
@@ -66,12 +67,12 @@ class Recorder:
 
     def requests(self):
         with self._lock:
-            return copy.deepcopy(self._requests)
+            return clone(self._requests)
 
     def notifications(self):
         with self._lock:
-            return copy.deepcopy(self._notifications)
+            return clone(self._notifications)
 
     def token_requests(self):
         with self._lock:
-            return copy.deepcopy(self._token_requests)
+            return clone(self._token_requests)

@@ -76,6 +76,7 @@ class TokenService:
         self._lock = threading.Lock()
         self._issued = set()
         self._expired = set()
+        self._verified = {}  # token -> claims, once its signature checked out
         self._refresh = {}
 
     def issuer(self, tenant_id):
@@ -139,6 +140,14 @@ class TokenService:
         """The Principal the token speaks for, or TokenError with Graph's wording."""
         if not token:
             raise TokenError("Access token is empty.")
+        with self._lock:
+            claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signature(token)
+        return self._principal(claims, audience, tenant_id)
+
+    def _verify_signature(self, token):
+        """The claims of a token signed by us; remembered, as Graph's front end caches validated keys."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -150,6 +159,13 @@ class TokenService:
                                 options={"verify_aud": False, "verify_exp": False, "verify_nbf": False})
         except jwt.PyJWTError as exc:
             raise TokenError("Access token validation failure. Invalid signature.") from exc
+        with self._lock:
+            if len(self._verified) >= 10000:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _principal(self, claims, audience, tenant_id):
         now = time.time()
         with self._lock:
             revoked = claims.get("uti") in self._expired

@@ -2,8 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Microsoft Bookings appointments: list, calendarView, get, cancel (v1.0 and beta shapes)."""
 
-import copy
-
 from emulator import api
 from emulator.graph import common
 from emulator.graph.permissions import has_permission
@@ -17,7 +15,7 @@ CANCEL_PARAMS = ["cancellationMessage"]
 
 def render(appt, version):
     """v1.0 keeps startDateTime/endDateTime; beta calls them start/end (see the subsets)."""
-    out = copy.deepcopy(appt)
+    out = common.clone(appt)
     start = common.bookings_dtz(common.dtz_to_utc(out.pop("startDateTime")))
     end = common.bookings_dtz(common.dtz_to_utc(out.pop("endDateTime")))
     if version == "beta":

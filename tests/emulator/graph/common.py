@@ -24,6 +24,9 @@ def access_denied(req):
     return api.graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.", req)
 
 
+clone = api.clone
+
+
 def ok(body, status=200):
     return api.Response(status=status, body=body, headers={"Content-Type": "application/json"})
 

@@ -2,7 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Outlook calendar events of user and group mailboxes: get, list, calendarView, instances, cancel."""
 
-import copy
 
 from emulator import api
 from emulator.graph import common
@@ -77,7 +76,7 @@ def locate(mbx, event_id, match):
 def render(rec, req, day=None, occ_times=None):
     immutable = req.wants_immutable_ids()
     master_id = rec.immutable_id if immutable else rec.default_id
-    out = {k: copy.deepcopy(v) for k, v in rec.data.items() if not k.startswith("_")}
+    out = {k: common.clone(v) for k, v in rec.data.items() if not k.startswith("_")}
     out["id"] = master_id
     out["start"] = common.outlook_dtz(common.dtz_to_utc(rec.data["start"]))
     out["end"] = common.outlook_dtz(common.dtz_to_utc(rec.data["end"]))

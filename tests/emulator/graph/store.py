@@ -33,10 +33,11 @@ is re-minted when the item moves to Deleted Items, and the immutable id, which n
 """
 
 import base64
-import copy
 import hashlib
 import threading
 import uuid
+
+from emulator import api
 
 
 def _b64(raw):
@@ -69,7 +70,7 @@ class Business:
         self.staff.update({s["id"]: dict(s) for s in data.get("staffMembers", [])})
         self.customers.update({c["id"]: dict(c) for c in data.get("customers", [])})
         for appt in data.get("appointments", []):
-            self.appointments[appt["id"]] = copy.deepcopy(appt)
+            self.appointments[appt["id"]] = api.clone(appt)
 
     def has_member(self, upn, mail=None):
         """A delegated caller must be a staff member of the business (NOTES: ErrorFolderNotFound)."""
@@ -81,7 +82,7 @@ class EventRecord:
     """One stored Outlook event (single instance or series master) in one mailbox."""
 
     def __init__(self, data, default_calendar_id):
-        data = copy.deepcopy(data)
+        data = api.clone(data)
         self.default_id = data.pop("id")
         self.immutable_id = data.pop("immutableId", None) or derive_immutable_id(self.default_id)
         self.calendar_id = data.pop("calendarId", None) or default_calendar_id
