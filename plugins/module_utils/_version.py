@@ -10,5 +10,5 @@
 from __future__ import annotations
 
 # Keep in step with galaxy.yml (tests/unit/plugins/module_utils/test_version.py checks it).
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "0.2.0"
 USER_AGENT = "graphops.msgraph/" + COLLECTION_VERSION
