@@ -25,6 +25,8 @@ def handle(app, method, segments, query, raw):
         return 200, app.recorder.notifications()
     if route == ("GET", "token_requests"):
         return 200, app.recorder.token_requests()
+    if route == ("GET", "http_requests"):
+        return 200, app.recorder.http_requests()
     if route == ("GET", "connection"):
         return 200, app.connection()
     if route == ("GET", "state/appointments"):
@@ -111,6 +113,10 @@ class EmulatorControl:
 
     def token_requests(self):
         return self._call("GET", "token_requests")
+
+    def http_requests(self):
+        """Every HTTP request that reached the emulator outside /_emulator: {seq, ts, method, path}."""
+        return self._call("GET", "http_requests")
 
     def reset(self):
         return self._call("POST", "reset")

@@ -29,6 +29,7 @@ class Recorder:
             self._requests = []
             self._notifications = []
             self._token_requests = []
+            self._http = []
 
     def _next(self):
         self._seq += 1
@@ -56,14 +57,24 @@ class Recorder:
 
     def notification(self, kind, item_id, container, recipient, role, message):
         with self._lock:
-            self._notifications.append({"seq": self._next(), "kind": kind, "item_id": item_id, "container": container,
+            self._notifications.append({"seq": self._next(), "ts": time.time(), "kind": kind, "item_id": item_id, "container": container,
                                         "recipient": recipient, "role": role, "message": message})
 
     def token_request(self, grant_type, client_id, status, error):
         # Only these four facts are kept: the form (secrets, assertions, passwords) never is.
         with self._lock:
-            self._token_requests.append({"seq": self._next(), "grant_type": grant_type, "client_id": client_id,
+            self._token_requests.append({"seq": self._next(), "ts": time.time(), "grant_type": grant_type, "client_id": client_id,
                                          "status": status, "error": error})
+
+    def http(self, method, path):
+        """Record one HTTP request of any kind but the control API's (Graph, identity, discovery, anything
+        unknown): only its method and path, never its query, headers or body."""
+        with self._lock:
+            self._http.append({"seq": self._next(), "ts": time.time(), "method": method, "path": path})
+
+    def http_requests(self):
+        with self._lock:
+            return clone(self._http)
 
     def requests(self):
         with self._lock:

@@ -19,6 +19,8 @@ _STATUS_FAULTS = {
     "status_504": (504, "GatewayTimeout", "The request timed out."),
     "status_500_unknown": (500, "UnknownError", ""),
     "token_expired": (401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."),
+    # What $batch answers for an item whose dependsOn failed; injected here for clients that send no dependsOn.
+    "status_424": (424, "FailedDependency", "The request depends on a request that failed."),
 }
 
 

@@ -122,6 +122,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body = control.handle(app, self.command, segments[1:], query, raw)
             self._send(api.Response(status=status, body=body, headers={"Content-Type": "application/json"}))
             return
+        app.recorder.http(self.command, path)
         if app.runtime.rtt_ms:
             time.sleep(app.runtime.rtt_ms / 1000.0)
         if segments[:1] and segments[0] in VERSIONS:

@@ -225,4 +225,4 @@ def test_token_requests_record_no_secret(emu, msal_kwargs, scope, seeded):
     text = json.dumps(records)
     for secret in (emu["apps"]["secret"]["client_secret"], ORGANIZER_PASSWORD, "eyJ"):
         assert secret not in text
-    assert set(records[0]) == {"seq", "grant_type", "client_id", "status", "error"}
+    assert set(records[0]) == {"seq", "ts", "grant_type", "client_id", "status", "error"}

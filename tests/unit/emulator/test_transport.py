@@ -33,6 +33,17 @@ def test_valid_token_reaches_graph(seeded, graph):
     assert resp.headers["request-id"] and resp.headers["client-request-id"]
 
 
+def test_every_http_request_is_recorded_without_query_or_secrets(seeded, graph, emulator, token):
+    seeded.reset()  # forget the token requests made while the fixtures were set up
+    graph("GET", EVENTS + "?$top=1")
+    graph("GET", "/v1.0/no/such/route")
+    seeded.token_requests()  # control calls are never recorded
+    http = seeded.http_requests()
+    assert [(r["method"], r["path"]) for r in http] == [("GET", EVENTS), ("GET", "/v1.0/no/such/route")]
+    assert all(isinstance(r["ts"], float) for r in http)
+    assert token not in json.dumps(http)
+
+
 def test_missing_token(seeded, graph):
     assert_invalid_token(graph("GET", EVENTS, auth=False))
 
