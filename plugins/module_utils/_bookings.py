@@ -58,17 +58,6 @@ def is_missing_appointment(status, error=None, body=None):
     return code != NOT_A_MEMBER_CODE
 
 
-def unique_in_order(values):
-    """Drop repeated values, keeping the first occurrence of each (a duplicate is not an error)."""
-    seen = set()
-    result = []
-    for value in values:
-        if value not in seen:
-            seen.add(value)
-            result.append(value)
-    return result
-
-
 def validate_ids(business_id, appointment_ids, option):
     """validate_id() every input id, naming the option that carried it; returns nothing."""
     validate_id(business_id, "business_id")

@@ -16,7 +16,7 @@ import importlib.util
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
@@ -50,6 +50,37 @@ def graph_argument_spec():
         max_wait=dict(type="int", default=120),
         token_cache_path=dict(type="path", no_log=False, fallback=(env_fallback, ["MSGRAPH_TOKEN_CACHE"])),
     )
+
+
+# What Ansible quietly turns into text for a str or path option: a list becomes "['a', 'b']", a dict
+# "{'a': 1}", a bool "True". Such a value is a templating or spreadsheet accident, and as an id it
+# would reach Graph as a real-looking path segment, so it is refused instead. Numbers stay accepted:
+# their text is exactly what was written.
+_NOT_TEXT = (list, tuple, set, dict, bool)
+
+
+def wrong_types(spec, raw, prefix=""):
+    """[(option, type name)] for each str/path option, or str element of a list option, given a non-text value.
+
+    raw are the module parameters as the controller sent them, before AnsibleModule converted them.
+    """
+    found = []
+    if not isinstance(raw, dict):
+        return found
+    for name, option in spec.items():
+        value = raw.get(name)
+        if value is None:
+            continue
+        kind = option.get("type", "str")
+        label = prefix + name
+        if kind in ("str", "path") and isinstance(value, _NOT_TEXT):
+            found.append((label, type(value).__name__))
+        elif kind == "list" and option.get("elements") in ("str", "path") and isinstance(value, (list, tuple)):
+            found.extend(("%s[%d]" % (label, index), type(element).__name__)
+                         for index, element in enumerate(value) if isinstance(element, _NOT_TEXT))
+        elif kind == "dict" and option.get("options") and isinstance(value, dict):
+            found.extend(wrong_types(option["options"], value, label + "."))
+    return found
 
 
 def build_verify(params):
@@ -89,6 +120,7 @@ class GraphModule:
             required_by=required_by or {},
             supports_check_mode=supports_check_mode,
         )
+        self._refuse_wrong_types(spec)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.mailbox_concurrency = mailbox_concurrency
@@ -99,6 +131,16 @@ class GraphModule:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     # ------------------------------------------------------------------ options
+
+    def _refuse_wrong_types(self, spec):
+        """Fail, before any request, when a list, dict or bool was given where text is expected."""
+        try:
+            raw = _load_params()  # the parameters as sent, read again: AnsibleModule has converted its copy
+        except Exception:  # pylint: disable=broad-exception-caught
+            return  # not readable again (an unusual runner): AnsibleModule's own type checks still apply
+        found = wrong_types(spec, raw)
+        if found:
+            self.module.fail_json(msg="; ".join("{0} must be a string, got a {1}".format(option, kind) for option, kind in found))
 
     @property
     def cloud_settings(self):

@@ -21,6 +21,10 @@ from urllib.parse import quote
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import InvalidInputError
 
 MAX_ID_LENGTH = 1024
+# Each id costs one read and one cancel, and Outlook allows an app 10,000 requests per mailbox in
+# 10 minutes (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits): a longer
+# list could not finish without being throttled for minutes, and is far more likely a wrong variable.
+MAX_IDS = 5000
 _FORBIDDEN_CHARS = frozenset("/\\?#%")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -54,6 +58,28 @@ def validate_id(value, option):
     if len(value) > MAX_ID_LENGTH:
         raise InvalidInputError("{0} is longer than {1} characters".format(option, MAX_ID_LENGTH), option=option)
     return value
+
+
+def validate_id_list(values, option):
+    """The ids of a list option, each validate_id()'d, repeats dropped (first kept, order kept).
+
+    Refuses an empty list and a list of more than MAX_IDS different ids, naming option.
+    """
+    if not values:
+        raise InvalidInputError("{0} must list at least one id".format(option), option=option)
+    seen = set()
+    unique = []
+    for value in values:
+        validate_id(value, option)
+        if value not in seen:
+            seen.add(value)
+            unique.append(value)
+    if len(unique) > MAX_IDS:
+        raise InvalidInputError(
+            "{0} lists {1} different ids; one task takes at most {2} (each costs a read and a cancel, and Outlook "
+            "allows 10,000 requests per mailbox in 10 minutes): split the list over several tasks".format(
+                option, len(unique), MAX_IDS), option=option)
+    return unique
 
 
 def encode_segment(value, option="id"):

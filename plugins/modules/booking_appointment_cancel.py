@@ -37,6 +37,7 @@ options:
     description:
       - The ids of the appointments to cancel.
       - A repeated id is cancelled once.
+      - At most 5,000 different ids in one task; an empty list is refused.
       - Exactly one of O(appointment_id), O(appointment_ids) and O(match) is required.
     type: list
     elements: str
@@ -250,6 +251,7 @@ msg:
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import validate_id_list
 
 
 def _result_msg(check_mode, cancelled, absent, failed):
@@ -300,8 +302,8 @@ def main():
                 if match.get(key) is not None:
                     bookings.validate_id(match[key], "match." + key)
         elif params["appointment_ids"] is not None:
-            wanted = bookings.unique_in_order(params["appointment_ids"])
-            bookings.validate_ids(business_id, wanted, "appointment_ids")
+            wanted = validate_id_list(params["appointment_ids"], "appointment_ids")
+            bookings.validate_ids(business_id, [], "appointment_ids")
         else:
             wanted = [params["appointment_id"]]
             bookings.validate_ids(business_id, wanted, "appointment_id")

@@ -65,6 +65,7 @@ options:
   event_ids:
     description:
       - Several events to cancel. Duplicates are ignored, the order is kept.
+      - At most 5,000 different ids in one task; an empty list is refused.
     type: list
     elements: str
   occurrence:
@@ -309,15 +310,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors imp
     GraphNotFound,
 )
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as ev
-
-
-def _unique(values):
-    seen, out = set(), []
-    for value in values:
-        if value not in seen:
-            seen.add(value)
-            out.append(value)
-    return out
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import validate_id_list
 
 
 def _validated(params):
@@ -328,9 +321,7 @@ def _validated(params):
     if params["event_id"] is not None:
         selector["ids"] = [ev.validate_id(params["event_id"], "event_id")]
     elif params["event_ids"] is not None:
-        if not params["event_ids"]:
-            raise ev.EventsError("event_ids must list at least one id")
-        selector["ids"] = _unique(ev.validate_id(v, "event_ids") for v in params["event_ids"])
+        selector["ids"] = validate_id_list(params["event_ids"], "event_ids")
     elif params["occurrence"] is not None:
         occ = params["occurrence"]
         selector["series_id"] = ev.validate_id(occ["series_id"], "occurrence.series_id")

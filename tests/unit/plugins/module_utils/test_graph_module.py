@@ -132,3 +132,27 @@ def test_configuration_error_subclass_is_reported_with_option(fail_capture):
         gm.fail_graph(ConfigurationError("appointment_id must not be empty", option="appointment_id"), "Invalid input")
     assert fail_capture["error"]["option"] == "appointment_id"
     assert "exception" not in fail_capture
+
+
+ID_SPEC = {"business_id": {"type": "str", "required": True}, "ids": {"type": "list", "elements": "str"},
+           "match": {"type": "dict", "options": {"start": {"type": "str"}}}}
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"business_id": ["a", "b"]}, "business_id must be a string, got a list"),
+    ({"business_id": {"a": 1}}, "business_id must be a string, got a dict"),
+    ({"business_id": True}, "business_id must be a string, got a bool"),
+    ({"business_id": "b", "ids": ["ok", ["x"]]}, "ids[1] must be a string, got a list"),
+    ({"business_id": "b", "match": {"start": {"x": 1}}}, "match.start must be a string, got a dict"),
+    ({"business_id": "b", "access_token": ["t"]}, "access_token must be a string, got a list"),
+])
+def test_non_text_for_a_text_option_is_refused(fail_capture, args, message):
+    # Ansible alone would turn these into "['a', 'b']", "{'a': 1}", "True" and carry on.
+    with pytest.raises(Failed):
+        _gm(args, spec=ID_SPEC)
+    assert fail_capture["msg"] == message
+
+
+def test_numbers_for_a_text_option_are_kept_as_written(fail_capture):
+    gm = _gm({"business_id": 12345, "ids": [1, "b"]}, spec=ID_SPEC)
+    assert gm.params["business_id"] == "12345" and gm.params["ids"] == ["1", "b"]

@@ -13,7 +13,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import re
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     AuthenticationError, ConfigurationError, GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled,
     GraphTransportError, InvalidInputError, graph_error_from, redact, register_secret)
-from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import MAX_IDS, build_path, validate_id, validate_id_list
 
 TRICKY_IDS = ["a/b", "..", ".", "a?b=c", "x#frag", "AA%2FBB", "with space", "naïve-ü-日本", "AAMk/..==", " lead", "a\\b"]
 
@@ -160,3 +160,22 @@ def test_version_matches_galaxy():
         version = re.search(r"^version:\s*(\S+)", handle.read(), re.M).group(1)
     assert _version.COLLECTION_VERSION == version
     assert _version.USER_AGENT == "graphops.msgraph/" + version
+
+
+def test_validate_id_list_drops_repeats_in_order():
+    assert validate_id_list(["b", "a", "b", "c", "a"], "ids") == ["b", "a", "c"]
+
+
+@pytest.mark.parametrize("values,fragment", [
+    ([], "ids must list at least one id"),
+    (["ok", "a/b"], "ids must not contain any of '/'"),
+    (["id%d" % n for n in range(MAX_IDS + 1)], "ids lists %d different ids; one task takes at most %d" % (MAX_IDS + 1, MAX_IDS)),
+])
+def test_validate_id_list_refuses(values, fragment):
+    with pytest.raises(InvalidInputError) as info:
+        validate_id_list(values, "ids")
+    assert fragment in str(info.value) and info.value.option == "ids"
+
+
+def test_validate_id_list_counts_different_ids_only():
+    assert validate_id_list(["same"] * (MAX_IDS + 10), "ids") == ["same"]
