@@ -21,6 +21,8 @@ _STATUS_FAULTS = {
     "token_expired": (401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."),
     # What $batch answers for an item whose dependsOn failed; injected here for clients that send no dependsOn.
     "status_424": (424, "FailedDependency", "The request depends on a request that failed."),
+    # What Graph answers once the item is gone (deleted meanwhile by someone else); the item stays here.
+    "status_404": (404, "ErrorItemNotFound", "The specified object was not found in the store."),
 }
 
 

@@ -55,6 +55,7 @@ def test_service_time(seeded, graph):
     ("status_500_unknown", 500, "UnknownError", ""),
     ("token_expired", 401, "InvalidAuthenticationToken", None),
     ("status_424", 424, "FailedDependency", None),
+    ("status_404", 404, "ErrorItemNotFound", None),
 ])
 def test_status_faults_are_not_applied(seeded, graph, kind, status, code, message):
     seeded.add_fault(kind, method="POST", path_regex="/events/[^/]+/cancel$")
