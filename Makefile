@@ -25,12 +25,12 @@ EMULATOR_DIR := $(BUILD)/emulator
 # tests/ on the path for the skip_is_failure plugin; the collection link for the plugins/ code.
 PYTEST := PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests $(PY) -m pytest -c tests/pytest.ini -p skip_is_failure
 
-.PHONY: help venv collection test sanity lint units integration molecule changelog-lint docs-lint emulator demo bench clean
+.PHONY: help venv collection test sanity lint units integration molecule changelog-lint docs-lint artifact ee emulator demo bench clean
 
 help:
 	@echo "make demo      cancel bookings and a meeting against the bundled Graph emulator (run twice: changed, then ok)"
 	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, integration, molecule"
-	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | emulator | clean"
+	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | artifact | ee | emulator | clean"
 
 $(STAMP): requirements-test.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ $(COLLECTION):
 
 collection: venv $(COLLECTION)
 
-test: sanity lint changelog-lint units integration molecule docs-lint
+test: sanity lint changelog-lint units integration molecule docs-lint artifact ee
 	@echo "make test: all checks passed"
 
 # ansible-test needs the collection at a real ansible_collections/<ns>/<name> path (it resolves
@@ -61,8 +61,25 @@ sanity: collection
 lint: collection
 	$(VENV)/bin/ansible-lint --profile production --offline
 
+# Also: CHANGELOG.rst is what antsibull-changelog generates from changelogs/changelog.yaml. It holds
+# released versions only, so fragments waiting for the next release do not make it stale.
 changelog-lint: venv
 	$(VENV)/bin/antsibull-changelog lint
+	rm -rf $(BUILD)/changelog && mkdir -p $(BUILD)/changelog
+	cp -R galaxy.yml changelogs CHANGELOG.rst $(BUILD)/changelog/
+	cd $(BUILD)/changelog && $(VENV)/bin/antsibull-changelog generate
+	@diff -u CHANGELOG.rst $(BUILD)/changelog/CHANGELOG.rst || \
+		{ echo "CHANGELOG.rst is stale: run antsibull-changelog generate and commit it"; exit 1; }
+
+# The Galaxy artifact: build the tarball (no checkout leftovers in it), install it into an empty
+# collections path and run an example playbook from there against the emulator, galaxy-importer.
+artifact: collection
+	$(PYTEST) -n 2 tests/distribution/test_artifact.py tests/distribution/test_galaxy_importer.py
+
+# The example execution environment (docs/execution-environment/): ansible-builder create renders
+# it with this tree's tarball, and its introspection lists our Python and system requirements.
+ee: collection
+	$(PYTEST) tests/distribution/test_execution_environment.py
 
 # The guides in docs/docsite/ (extra-docs.yml, rstcheck, and every :ansplugin:/:ansopt: reference in
 # them resolved against the real modules) and the plugin docs (schema, markup, references).
