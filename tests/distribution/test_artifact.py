@@ -199,4 +199,3 @@ def test_example_playbook_runs_from_the_installed_copy(collection_tarball, emu, 
     assert again.returncode == 0, again.stdout[-6000:]
     assert recap_changed(again.stdout) == 0
     assert len([n for n in emu.notifications() if n["item_id"] == target["id"]]) == len(sent)
-
