@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
@@ -169,6 +170,8 @@ class _Credential:
         self._lock = threading.Lock()
         self._cache_file = None
         self.token_requests = 0   # times MSAL was asked (cache hits included)
+        self._fast_used = False   # a token was taken from the cache file without MSAL
+        self._fast_disabled = False
 
     def __repr__(self):
         return "<{0} method={1} cloud={2}>".format(type(self).__name__, self.method, self.cloud.name)
@@ -200,10 +203,12 @@ class _Credential:
         if folder is None:
             # Memory only, but ours, so invalidate() can still drop a token Graph refused.
             return msal.TokenCache()
-        self._cache_file = TokenCacheFile(folder, (
-            self.cloud.name, self.cloud.authority_host, self.params.get("tenant_id"), self.params.get("client_id"),
-            self.params.get("username"), self.method))
+        self._cache_file = TokenCacheFile(folder, self._cache_key())
         return self._cache_file.load(msal)
+
+    def _cache_key(self):
+        return (self.cloud.name, self.cloud.authority_host, self.params.get("tenant_id"), self.params.get("client_id"),
+                self.params.get("username"), self.method)
 
     def _persist(self):
         if self._cache_file is not None:
@@ -230,7 +235,11 @@ class _Credential:
     def invalidate(self, token):
         """Forget token (Graph said it is invalid) so the next get_token() asks the identity platform again."""
         with self._lock:
+            self._fast_disabled = True
             cache = self._msal_cache()
+            if cache is None and self._fast_used:
+                # The token came from the cache file without MSAL: open the file with MSAL to drop it.
+                cache = self._token_cache(_import_msal())
             if cache is None:
                 return
             import msal
@@ -305,10 +314,46 @@ class _MsalAppCredential(_Credential):
         return self._app
 
     def _acquire(self):
+        token = self._cached_app_token()
+        if token is not None:
+            return token
         msal = _import_msal()
         app = self._application(msal)
         self.token_requests += 1
         return self._result_token(app.acquire_token_for_client(scopes=[self.cloud.scope]))
+
+    def _cached_app_token(self):
+        """An app token still valid for 5 minutes or more, read from our cache file without MSAL.
+
+        Importing MSAL and building its application (which fetches the tenant's OpenID
+        configuration) costs a module run more than the Graph request itself. The file is MSAL's
+        serialized cache (the unified schema every MSAL library shares): this takes an AccessToken
+        entry of this app, tenant and scope exactly as acquire_token_for_client() would, and leaves
+        everything else (refresh, a token due for refresh, any doubt about the file) to MSAL.
+        """
+        folder = self._cache_folder()
+        if self._fast_disabled or folder is None or self._app is not None:
+            return None
+        try:
+            with open(TokenCacheFile(folder, self._cache_key()).path, "r") as handle:
+                entries = json.load(handle).get("AccessToken") or {}
+            now = time.time()
+            tenant = (self.params.get("tenant_id") or "").lower()
+            for entry in entries.values():
+                if entry.get("credential_type") != "AccessToken" or entry.get("client_id") != self.params.get("client_id"):
+                    continue
+                if (entry.get("realm") or "").lower() != tenant or self.cloud.scope.lower() not in (entry.get("target") or "").lower().split():
+                    continue
+                if int(entry.get("expires_on", 0)) - now < 300 or now >= int(entry.get("refresh_on") or now + 1):
+                    continue
+                token = entry.get("secret")
+                if token:
+                    register_secret(token)
+                    self._fast_used = True
+                    return token
+        except (OSError, ValueError, TypeError, AttributeError):
+            return None
+        return None
 
 
 class ClientSecretCredential(_MsalAppCredential):

@@ -21,8 +21,12 @@ Choices forced by Graph (see ../shared/graph/NOTES.md, "Errors, throttling, batc
   it is never sent again before a read (probe) shows that it was not: a cancellation notifies
   customers or attendees, twice would be a bug users can see;
 * $batch takes at most 20 requests and dispatches up to 4 of them at a time, and Outlook allows 4
-  concurrent requests per app and mailbox, so batches to one mailbox are bounded by per-mailbox
-  slots (https://learn.microsoft.com/en-us/graph/json-batching).
+  concurrent requests per app and mailbox (https://learn.microsoft.com/en-us/graph/json-batching).
+  A batch to one mailbox therefore holds as many per-mailbox slots as it can run items at once.
+  For bulk work the items of one mailbox are chained with dependsOn (one slot per batch), so up to
+  4 batches are in flight and the network round trip of one overlaps the service time of the
+  others; a chain broken by a failed item (its dependants answer 424 and did not run) makes that
+  mailbox fall back to unchained batches, and a 429 lowers that mailbox's concurrency.
 """
 
 from __future__ import annotations
@@ -172,25 +176,70 @@ def _decode(text):
 
 
 class _Slots:
-    """Per-mailbox concurrency slots, taken all at once so two batches never deadlock."""
+    """Per-mailbox concurrency slots, taken all at once so two batches never deadlock.
+
+    Each mailbox starts at `limit`; lower() reduces one mailbox's limit after Graph throttled it.
+    A batch that needs more slots than its mailbox's limit runs alone (never waits forever).
+    """
 
     def __init__(self, limit):
         self.limit = limit
+        self.limits = {}
         self.used = {}
         self.cond = threading.Condition()
 
-    def acquire(self, needs):
+    def limit_of(self, mailbox):
         with self.cond:
-            while any(self.used.get(m, 0) + n > self.limit for m, n in needs.items()):
+            return self.limits.get(mailbox, self.limit)
+
+    def lower(self, mailbox, seen_at):
+        """After a 429: one slot less than the limit the throttled batch was sent under (at least 1)."""
+        with self.cond:
+            current = self.limits.get(mailbox, self.limit)
+            self.limits[mailbox] = max(1, min(current, seen_at - 1))
+
+    def _fits(self, mailbox, n):
+        used = self.used.get(mailbox, 0)
+        return used == 0 or used + n <= self.limits.get(mailbox, self.limit)
+
+    def acquire(self, needs):
+        """Take the slots; returns each mailbox's limit at that moment (for lower())."""
+        with self.cond:
+            while not all(self._fits(m, n) for m, n in needs.items()):
                 self.cond.wait()
             for m, n in needs.items():
                 self.used[m] = self.used.get(m, 0) + n
+            return dict((m, self.limits.get(m, self.limit)) for m in needs)
 
     def release(self, needs):
         with self.cond:
             for m, n in needs.items():
                 self.used[m] -= n
             self.cond.notify_all()
+
+
+class _Group:
+    """Items of one mailbox sent in one $batch as `chains` dependsOn chains (1 = fully sequential).
+
+    Graph runs at most 4 items of a batch at once, so a group of up to 4 chains holds that many of
+    its mailbox's slots; a group with as many chains as items needs no dependsOn at all.
+    """
+
+    def __init__(self, mailbox, items, chains):
+        self.mailbox = mailbox
+        self.items = items
+        self.chains = max(1, min(chains, len(items)))
+
+    @property
+    def slots(self):
+        return min(self.chains, GRAPH_BATCH_PARALLELISM)
+
+    @property
+    def chained(self):
+        return self.chains < min(len(self.items), GRAPH_BATCH_PARALLELISM)
+
+    def chain_of(self, position):
+        return position % self.chains
 
 
 class _Item:
@@ -215,6 +264,8 @@ class _Item:
         self.last_error = None
         self.pending_retry_after = None
         self.pending_probe = False
+        self.chained = False      # sent behind another item of its batch (dependsOn)
+        self.throttled = False    # its last answer was a 429
 
 
 class GraphClient:
@@ -241,6 +292,7 @@ class GraphClient:
         self._rand = rand or random.random
         self.max_workers = max(1, int(max_workers))
         self._slots = _Slots(self.mailbox_concurrency)
+        self._unchained = set()    # mailboxes where a chain broke: they get unchained batches from then on
         self._wait_lock = threading.Lock()
         self.waited = 0.0          # seconds slept so far on Retry-After and backoff (never above max_wait)
         self.request_count = 0     # HTTP requests sent (a $batch counts once)
@@ -432,65 +484,104 @@ class GraphClient:
             pending = later + [i for i in due if i.outcome is None]
         return [i.outcome for i in items]
 
-    def _chunks(self, items):
-        """First-fit packing into $batch requests of <= 20, <= cap items per mailbox in each."""
-        per_mailbox = BATCH_LIMIT if self.mailbox_concurrency >= GRAPH_BATCH_PARALLELISM else self.mailbox_concurrency
-        chunks = []
+    def _groups(self, items):
+        """Split the due items into per-mailbox groups, each sent as (part of) one $batch.
+
+        Up to 20 items of a mailbox go out unchained in one batch (Graph runs 4 at once). More than
+        that are chained: as many chains as the mailbox has slots, each at most 20 long and in a
+        batch of its own, so every slot stays busy while other batches are on the wire. Once a
+        chain broke for a mailbox (a failed item turns its dependants into 424s), it gets unchained
+        batches instead, so absent ids on a rerun cost no extra requests.
+        """
+        by_mailbox = {}
         for item in items:
-            for chunk in chunks:
-                if len(chunk) < BATCH_LIMIT and sum(1 for c in chunk if c.mailbox == item.mailbox) < per_mailbox:
-                    chunk.append(item)
+            by_mailbox.setdefault(item.mailbox, []).append(item)
+        groups = []
+        for mailbox, mine in by_mailbox.items():
+            limit = self._slots.limit_of(mailbox)
+            parallel = min(limit, GRAPH_BATCH_PARALLELISM)
+            if len(mine) > BATCH_LIMIT and mailbox not in self._unchained:
+                length = min(BATCH_LIMIT, -(-len(mine) // limit))
+                groups.extend(_Group(mailbox, mine[n:n + length], 1) for n in range(0, len(mine), length))
+            else:
+                groups.extend(_Group(mailbox, mine[n:n + BATCH_LIMIT], parallel) for n in range(0, len(mine), BATCH_LIMIT))
+        return groups
+
+    @staticmethod
+    def _pack(groups):
+        """First-fit packing of groups into $batch requests of at most 20 items, one group per mailbox
+        in each (two groups of one mailbox in one batch would be one batch where two could overlap)."""
+        batches = []
+        for group in groups:
+            for batch in batches:
+                if sum(len(g.items) for g in batch) + len(group.items) <= BATCH_LIMIT \
+                        and all(g.mailbox != group.mailbox for g in batch):
+                    batch.append(group)
                     break
             else:
-                chunks.append([item])
-        return chunks
+                batches.append([group])
+        return batches
 
-    def _needs(self, chunk):
+    @staticmethod
+    def _needs(batch):
         counts = {}
-        for item in chunk:
-            counts[item.mailbox] = counts.get(item.mailbox, 0) + 1
-        cap = min(GRAPH_BATCH_PARALLELISM, self.mailbox_concurrency)
-        return dict((m, min(n, cap)) for m, n in counts.items())
+        for group in batch:
+            counts[group.mailbox] = counts.get(group.mailbox, 0) + group.slots
+        return counts
 
     def _send_round(self, items):
         for item in items:
             item.pending_probe = False
-        chunks = self._chunks(items)
-        if len(chunks) == 1:
-            self._send_chunk(chunks[0])
+        batches = self._pack(self._groups(items))
+        if len(batches) == 1:
+            self._send_chunk(batches[0])
             return
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(chunks))) as pool:
-            for future in [pool.submit(self._send_chunk, chunk) for chunk in chunks]:
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batches))) as pool:
+            for future in [pool.submit(self._send_chunk, batch) for batch in batches]:
                 future.result()
 
-    def _send_chunk(self, chunk):
-        needs = self._needs(chunk)
-        self._slots.acquire(needs)
+    def _send_chunk(self, batch):
+        needs = self._needs(batch)
+        limits = self._slots.acquire(needs)
         try:
+            chunk = [item for group in batch for item in group.items]
             for item in chunk:
                 item.attempts += 1
             if len(chunk) == 1:
                 item = chunk[0]
+                item.chained = False
                 item.refreshed = True  # _exchange() already re-acquired once on 401
                 self._settle(item, self._exchange(item.method, item.url, item.body, item.outlook))
             else:
-                self._send_batch(chunk)
+                self._send_batch(batch)
+            for mailbox in set(item.mailbox for item in chunk if item.outcome is None and item.throttled):
+                self._slots.lower(mailbox, limits[mailbox])
         finally:
             self._slots.release(needs)
 
-    def _send_batch(self, chunk):
-        requests_ = []
-        for n, item in enumerate(chunk):
-            entry = {"id": str(n), "method": item.method, "url": item.rel}
-            headers = {}
-            if item.outlook:
-                headers["Prefer"] = 'IdType="ImmutableId"'
-            if item.body is not None:
-                entry["body"] = item.body
-                headers["Content-Type"] = "application/json"  # required by $batch for an item with a body
-            if headers:
-                entry["headers"] = headers
-            requests_.append(entry)
+    def _send_batch(self, batch):
+        requests_, chunk = [], []
+        for group in batch:
+            tails = {}
+            for position, item in enumerate(group.items):
+                n = len(chunk)
+                chunk.append(item)
+                entry = {"id": str(n), "method": item.method, "url": item.rel}
+                headers = {}
+                if item.outlook:
+                    headers["Prefer"] = 'IdType="ImmutableId"'
+                if item.body is not None:
+                    entry["body"] = item.body
+                    headers["Content-Type"] = "application/json"  # required by $batch for an item with a body
+                if headers:
+                    entry["headers"] = headers
+                chain = group.chain_of(position)
+                item.chained = group.chained and chain in tails
+                if item.chained:
+                    entry["dependsOn"] = [tails[chain]]
+                if group.chained:
+                    tails[chain] = str(n)
+                requests_.append(entry)
         answer = self._exchange("POST", self.base_url + "/$batch", {"requests": requests_}, False)
         if isinstance(answer, _Answer) and answer.status == 200 and isinstance(answer.body, dict) \
                 and isinstance(answer.body.get("responses"), list):
@@ -562,6 +653,14 @@ class GraphClient:
     def _settle(self, item, answer, whole_batch=False):
         """Decide from one answer: finished, retry later, or (ambiguous write) probe first."""
         status = answer.status if isinstance(answer, _Answer) else None
+        item.throttled = status == 429
+        if status == 424 and item.chained and not whole_batch:
+            # Our own dependsOn: the item before it in the chain failed, so Graph did not run this
+            # one. Send it again at once, unchained from then on; it does not count as an attempt.
+            self._unchained.add(item.mailbox)
+            item.due = self._clock()
+            item.attempts -= 1
+            return None
         if isinstance(answer, _Answer) and status == 401 and self._is_expired_token(answer) and not item.refreshed \
                 and not whole_batch:
             # An item of a $batch whose token expired: not applied; refresh once and retry it.

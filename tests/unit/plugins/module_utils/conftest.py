@@ -172,14 +172,20 @@ class BatchServer:
             reqs = rec.body["requests"]
             if len(reqs) > 20:
                 return 400, {"error": {"code": "BadRequest", "message": "too many"}}
-            responses = []
-            for sub in reversed(reqs):  # completion order, not request order
-                status, body, headers = (tuple(self.item(sub)) + (None, None))[:3]
+            responses, statuses = [], {}
+            for sub in reqs:  # a dependsOn names an earlier item (the client only chains forward)
+                failed_dependency = [d for d in sub.get("dependsOn") or [] if not 200 <= statuses[d] < 300]
+                if failed_dependency:
+                    # Graph does not run a dependant of a failed item: 424, the item handler never sees it.
+                    status, body, headers = 424, {"error": {"code": "FailedDependency", "message": "dep"}}, None
+                else:
+                    status, body, headers = (tuple(self.item(sub)) + (None, None))[:3]
+                statuses[sub["id"]] = status
                 entry = {"id": sub["id"], "status": status, "headers": headers or {}}
                 if body is not None:
                     entry["body"] = body
                 responses.append(entry)
-            return 200, {"responses": responses}
+            return 200, {"responses": list(reversed(responses))}  # completion order, not request order
         with self.lock:
             self.direct.append(rec)
         sub = {"id": None, "method": rec.method, "url": rec.url[len(ENDPOINT + "/v1.0"):], "body": rec.body,

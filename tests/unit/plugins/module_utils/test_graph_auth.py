@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import stat
+import time
 from urllib.parse import parse_qs
 
 import pytest
@@ -232,6 +233,61 @@ def test_invalidate_drops_token_from_cache(tmp_path):
     assert cred.get_token() == "at-1"
     cred.invalidate("at-1")
     assert cred.get_token() == "at-2"
+    with open(os.path.join(cache_dir, os.listdir(cache_dir)[0])) as handle:
+        content = handle.read()
+    assert "at-1" not in content and "at-2" in content
+
+
+def test_warm_cache_needs_no_msal_and_no_request(tmp_path):
+    """A second task takes the cached token straight from the file: no HTTP at all (not even
+    MSAL's tenant discovery) and MSAL is never asked."""
+    cache_dir = str(tmp_path / "cache")
+    identity = FakeIdentity()
+    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    session, adapter = _scripted_session(identity)
+    warm = build_credential(_secret_params(cache_dir), session=session)
+    assert warm.get_token() == "at-1"
+    assert adapter.requests == [] and warm.token_requests == 0 and len(identity.token_posts) == 1
+    # Another scope (cloud), app or tenant finds nothing usable in the file: MSAL asks.
+    params = _secret_params(cache_dir)
+    params["client_id"] = "cid2"
+    other = build_credential(params, session=_scripted_session(identity)[0])
+    assert other.get_token() == "at-2" and other.token_requests == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"expires_on": lambda now: now + 120},       # less than 5 minutes left: MSAL refreshes
+    {"refresh_on": lambda now: now - 1},         # MSAL's proactive refresh time has come
+    {"target": lambda now: "https://other.test/.default"},
+    {"realm": lambda now: "another-tenant"},
+])
+def test_warm_cache_leaves_doubtful_tokens_to_msal(tmp_path, change):
+    cache_dir = str(tmp_path / "cache")
+    identity = FakeIdentity()
+    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    [name] = os.listdir(cache_dir)
+    path = os.path.join(cache_dir, name)
+    with open(path) as handle:
+        data = json.load(handle)
+    now = int(time.time())
+    for entry in data["AccessToken"].values():
+        for key, value in change.items():
+            entry[key] = str(value(now))
+    with open(path, "w") as handle:
+        json.dump(data, handle)
+    cred = build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0])
+    cred.get_token()
+    assert cred.token_requests == 1
+
+
+def test_invalidating_a_warm_cache_token_removes_it_from_the_file(tmp_path):
+    cache_dir = str(tmp_path / "c")
+    identity = FakeIdentity()
+    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    cred = build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0])
+    assert cred.get_token() == "at-1" and cred.token_requests == 0
+    cred.invalidate("at-1")
+    assert cred.get_token() == "at-2" and cred.token_requests == 1
     with open(os.path.join(cache_dir, os.listdir(cache_dir)[0])) as handle:
         content = handle.read()
     assert "at-1" not in content and "at-2" in content

@@ -20,21 +20,81 @@ def _ok(sub):
     return 200, {"id": sub["url"].rsplit("/", 1)[1]}
 
 
-@pytest.mark.parametrize("count,sizes", [(1, []), (2, [2]), (20, [20]), (21, [20, 1]), (45, [20, 20, 5])])
-def test_read_many_chunks(make_client, batch_server, count, sizes):
+def _chains(batch):
+    """The dependsOn chains of one $batch body, as lists of item ids in order."""
+    after = dict((r["id"], r["dependsOn"][0]) for r in batch.body["requests"] if r.get("dependsOn"))
+    heads = [r["id"] for r in batch.body["requests"] if not r.get("dependsOn")]
+    chains = []
+    for head in heads:
+        chain = [head]
+        while chain[-1] in after.values():
+            chain.append([k for k, v in after.items() if v == chain[-1]][0])
+        chains.append(chain)
+    return chains
+
+
+# (count, batch sizes, chains per batch). Up to 20 items of a mailbox: one unchained batch (Graph
+# runs 4 at once). More: one dependsOn chain per batch and per slot (4), at most 20 long.
+@pytest.mark.parametrize("count,sizes,chains", [
+    (1, [], 0), (2, [2], 2), (20, [20], 20), (21, [6, 6, 6, 3], 1), (45, [12, 12, 12, 9], 1),
+    (100, [20] * 5, 1), (203, [20] * 10 + [3], 1),
+])
+def test_read_many_chunks(make_client, batch_server, count, sizes, chains):
     server = batch_server(_ok)
     client, _adapter = make_client(server)
     outcomes = client.read_many(_read_ops(count))
     assert [o.key for o in outcomes] == ["k%d" % i for i in range(count)]
     assert [o.body["id"] for o in outcomes] == ["E%d" % i for i in range(count)]
     assert all(o.status == 200 and o.error is None for o in outcomes)
-    batch_sizes = sorted((len(b.body["requests"]) for b in server.batches), reverse=True)
-    # A lone item (count 1, or the 21st) goes out as a plain request, never a $batch of one.
-    assert batch_sizes == [s for s in sizes if s > 1]
-    assert len(server.direct) == sum(1 for s in sizes if s == 1) + (1 if count == 1 else 0)
+    assert sorted((len(b.body["requests"]) for b in server.batches), reverse=True) == sizes
+    assert all(len(_chains(b)) == min(chains, len(b.body["requests"])) for b in server.batches)
+    # A lone item goes out as a plain request, never a $batch of one.
+    assert len(server.direct) == (1 if count == 1 else 0)
     sent = Counter(r["url"] for b in server.batches for r in b.body["requests"])
     sent.update(d.url.split("/v1.0", 1)[1] for d in server.direct)
     assert all(v == 1 for v in sent.values()) and len(sent) == count
+
+
+def test_broken_chain_falls_back_to_unchained_batches(make_client, batch_server):
+    """Absent ids break dependsOn chains: the dependants (424, not run) are sent again, unchained,
+    without using up an attempt; every item is run exactly once and absent ones are 404."""
+    runs = Counter()
+
+    def item(sub):
+        runs[sub["url"]] += 1
+        number = int(sub["url"].rsplit("E", 1)[1])
+        if number % 3 == 0:
+            return 404, {"error": {"code": "ErrorItemNotFound", "message": "gone"}}
+        return _ok(sub)
+
+    server = batch_server(item)
+    client, _adapter = make_client(server, retries=0)
+    outcomes = client.read_many(_read_ops(100))
+    assert [o.status for o in outcomes] == [404 if i % 3 == 0 else 200 for i in range(100)]
+    assert set(runs.values()) == {1} and len(runs) == 100
+    first_round = [b for b in server.batches if any(r.get("dependsOn") for r in b.body["requests"])]
+    later = [b for b in server.batches if b not in first_round]
+    assert first_round and later and all(not any(r.get("dependsOn") for r in b.body["requests"]) for b in later)
+
+
+def test_chained_writes_are_sent_once_each(make_client, batch_server):
+    """A chain broken by a throttled write: the 429 waits Retry-After, its dependants go again at once."""
+    runs = Counter()
+
+    def item(sub):
+        runs[sub["url"]] += 1
+        if sub["url"].endswith("/E5/cancel") and runs[sub["url"]] == 1:
+            return 429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}}, {"Retry-After": "1"}
+        return 202, None
+
+    server = batch_server(item)
+    client, _adapter = make_client(server)
+    ops = [WriteOp(key=i, path="/users/u/events/E%d/cancel" % i, body={"comment": "x"}, mailbox="u", outlook=True,
+                   probe_path="/users/u/events/E%d" % i, probe_done=lambda s, b: True) for i in range(40)]
+    outcomes = client.write_at_most_once(ops)
+    assert [o.result for o in outcomes] == ["done"] * 40
+    assert runs["/users/u/events/E5/cancel"] == 2  # throttled (not run), then run
+    assert all(v == 1 for k, v in runs.items() if k != "/users/u/events/E5/cancel") and len(runs) == 40
 
 
 def test_batch_request_shape(make_client, batch_server):
@@ -159,24 +219,34 @@ def test_whole_batch_lost_is_probed_not_resent(make_client):
 
 
 def test_mailbox_concurrency_bound(make_client):
-    """At most one in-flight batch per mailbox (Graph runs 4 items of it at once); mailboxes run in parallel."""
-    inflight = Counter()
+    """Graph never runs more than 4 items of one mailbox at once, counted across every batch in
+    flight (a chain runs one item at a time, an unchained batch up to 4); bulk work keeps several
+    batches of a mailbox in flight, and mailboxes run in parallel."""
+    running = Counter()      # per mailbox: items Graph could be running at once, over in-flight requests
     peak = Counter()
+    batches_in_flight = Counter()
+    peak_batches = Counter()
     lock = threading.Lock()
     overlap = []
 
+    def width(requests_):
+        per_mailbox = Counter(r["url"].split("/")[2] for r in requests_ if not r.get("dependsOn"))
+        return dict((m, min(n, 4)) for m, n in per_mailbox.items())
+
     def handler(rec):
-        mailboxes = {r["url"].split("/")[2] for r in rec.body["requests"]} if rec.url.endswith("$batch") else \
-            {rec.url.split("/")[5]}
+        widths = width(rec.body["requests"]) if rec.url.endswith("$batch") else {rec.url.split("/")[5]: 1}
         with lock:
-            for m in mailboxes:
-                inflight[m] += 1
-                peak[m] = max(peak[m], inflight[m])
-            overlap.append(sum(1 for v in inflight.values() if v))
+            for m, n in widths.items():
+                running[m] += n
+                batches_in_flight[m] += 1
+                peak[m] = max(peak[m], running[m])
+                peak_batches[m] = max(peak_batches[m], batches_in_flight[m])
+            overlap.append(sum(1 for v in running.values() if v))
         time.sleep(0.05)
         with lock:
-            for m in mailboxes:
-                inflight[m] -= 1
+            for m, n in widths.items():
+                running[m] -= n
+                batches_in_flight[m] -= 1
         if rec.url.endswith("$batch"):
             return 200, {"responses": [{"id": r["id"], "status": 200, "body": {}} for r in rec.body["requests"]]}
         return 200, {}
@@ -187,15 +257,50 @@ def test_mailbox_concurrency_bound(make_client):
     client, _adapter = make_client(handler)
     outcomes = client.read_many(ops)
     assert [o.key for o in outcomes] == [op.key for op in ops]
-    assert max(peak.values()) == 1
+    assert max(peak.values()) <= 4
+    assert min(peak_batches.values()) > 1  # pipelined: more than one batch of a mailbox on the wire
     assert max(overlap) > 1  # different mailboxes did run at the same time
 
 
 def test_mailbox_concurrency_below_four_limits_items_per_batch(make_client, batch_server):
+    """With 2 slots a batch of one mailbox runs as 2 dependsOn chains: never more than 2 at once."""
     server = batch_server(_ok)
     client, _adapter = make_client(server, mailbox_concurrency=2)
     client.read_many(_read_ops(6))
-    assert sorted(len(b.body["requests"]) for b in server.batches) == [2, 2, 2]
+    [batch] = server.batches
+    assert sorted(len(c) for c in _chains(batch)) == [3, 3]
+
+
+def test_throttled_mailbox_gets_fewer_slots(make_client):
+    """A 429 for a mailbox lowers its concurrency: later batches of it overlap less."""
+    seen = []
+    lock = threading.Lock()
+    inflight = [0]
+
+    def handler(rec):
+        with lock:
+            inflight[0] += 1
+            seen.append(inflight[0])
+        time.sleep(0.02)
+        with lock:
+            inflight[0] -= 1
+            throttle = len(seen) <= 4
+        responses = []
+        for r in rec.body["requests"]:
+            if throttle and not r.get("dependsOn"):
+                responses.append({"id": r["id"], "status": 429, "headers": {"Retry-After": "0"},
+                                  "body": {"error": {"code": "ApplicationThrottled", "message": "x"}}})
+            elif throttle:
+                responses.append({"id": r["id"], "status": 424, "body": {"error": {"code": "FailedDependency", "message": "x"}}})
+            else:
+                responses.append({"id": r["id"], "status": 200, "body": {}})
+        return 200, {"responses": responses}
+
+    client, _adapter = make_client(handler)
+    outcomes = client.read_many(_read_ops(200))
+    assert all(o.status == 200 for o in outcomes)
+    assert client._slots.limit_of("b@x") < 4  # pylint: disable=protected-access
+    assert max(seen[4:]) < max(seen[:4]) or max(seen[:4]) == 1
 
 
 def test_whole_batch_throttled_charges_max_wait_once(make_client, sleeper):

@@ -15,7 +15,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client imp
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled, GraphTransportError, GraphUnauthorized)
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path
-from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
+from ansible_collections.graphops.msgraph.plugins.module_utils._version import COLLECTION_VERSION, USER_AGENT
 
 OK = (200, {"id": "x"})
 THROTTLED = (429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}}, {"Retry-After": "2"})
@@ -33,7 +33,7 @@ def test_get_sends_exact_request(make_client, monkeypatch):
     assert first.method == "GET"
     assert first.url == "https://graph.test/v1.0/users/adele%40contoso.example/events/AA%2FB%3D%3D?$select=id,subject"
     assert first.headers["Authorization"] == "Bearer tok-1"
-    assert first.headers["User-Agent"] == USER_AGENT == "graphops.msgraph/0.1.0"
+    assert first.headers["User-Agent"] == USER_AGENT == "graphops.msgraph/" + COLLECTION_VERSION
     assert first.headers["return-client-request-id"] == "true"
     assert first.headers["Prefer"] == 'IdType="ImmutableId"'
     assert "Prefer" not in second.headers
