@@ -126,6 +126,10 @@ def test_check_mode_and_state(emu, capsys, check, present):
     # The emulator's record: the appointment was read; a cancel went out only for a real run of a present one.
     reads = [r for r in emu.requests() if r["method"] == "GET"]
     assert [r["segments"][-1] for r in reads] == [target]
+    # Only the properties the result and the diff use are read.
+    assert set(reads[0]["query"]["$select"].split(",")) == {
+        "id", "serviceId", "serviceName", "staffMemberIds", "customers", "customerEmailAddress", "customerName",
+        "startDateTime", "endDateTime"}
     if present and not check:
         assert cancel_counts(emu) == {target: 1}
         assert notified(emu) == {target: recipients(target)}
@@ -226,6 +230,8 @@ def test_beta_reads_start_and_end(emu, capsys):
     failed, result = run_cancel(emu, dict(business_id=BUSINESS, match=MONDAY), check=True, capsys=capsys, api_version="beta")
     assert not failed, result
     assert all(r["version"] == "beta" for r in emu.requests())
+    [view] = [r for r in emu.requests() if r["segments"][-1:] == ["calendarView"]]
+    assert {"start", "end"} <= set(view["query"]["$select"].split(",")) and "startDateTime" not in view["query"]["$select"]
     summary = dict((a["id"], a) for a in result["appointments"])[IDS[0]]
     assert (summary["start"], summary["end"]) == ("2027-03-01T09:00:00Z", "2027-03-01T10:00:00Z")
 
