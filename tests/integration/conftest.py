@@ -2,47 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for end-to-end suites: real ansible-playbook runs against the emulator."""
 
-import os
-import subprocess
-
 import pytest
-import yaml
 
-
-class PlaybookRunner:
-    """Runs a play of given tasks with ansible-playbook in an isolated HOME and temp dirs."""
-
-    def __init__(self, conn, tmp_path):
-        self.conn = conn
-        self.tmp_path = tmp_path
-        self.home = tmp_path / "home"
-        self.home.mkdir()
-        self.log_path = tmp_path / "ansible.log"
-        self.env = dict(os.environ)
-        self.env.update({
-            "HOME": str(self.home),
-            "ANSIBLE_REMOTE_TMP": str(tmp_path / "remote-tmp"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "local-tmp"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_LOG_PATH": str(self.log_path),
-        })
-        # Nothing from the developer's own environment may leak into what is under test.
-        for name in list(self.env):
-            if name.startswith(("AZURE_", "MSGRAPH_", "IDENTITY_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "XDG_CACHE_HOME")):
-                del self.env[name]
-
-    def run(self, tasks, *args, env=None, module_defaults=None):
-        play = {"name": "under test", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}
-        if module_defaults:
-            play["module_defaults"] = {"group/graphops.msgraph.msgraph": module_defaults}
-        playbook = self.tmp_path / "play.yml"
-        playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
-        full_env = dict(self.env)
-        full_env.update(env or {})
-        return subprocess.run(
-            ["ansible-playbook", "-i", "localhost,", str(playbook)] + list(args),
-            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, cwd=str(self.tmp_path),
-        )
+from playbook_runner import PlaybookRunner
 
 
 @pytest.fixture
