@@ -105,4 +105,4 @@ demo: collection
 	$(PY) hacking/demo.py
 
 clean:
-	rm -rf $(BUILD) tests/output .pytest_cache
+	rm -rf $(BUILD) tests/output .pytest_cache tests/.pytest_cache
