@@ -30,7 +30,7 @@ PYTEST := PYTHONPATH=$(COLLECTIONS):$(CURDIR)/tests $(PY) -m pytest -c tests/pyt
 help:
 	@echo "make demo      cancel bookings and a meeting against the bundled Graph emulator (run twice: changed, then ok)"
 	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, integration, molecule"
-	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | artifact | ee | emulator | clean"
+	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | artifact | ee | emulator | bench | clean"
 
 $(STAMP): requirements-test.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -103,6 +103,11 @@ emulator: collection
 
 demo: collection
 	$(PY) hacking/demo.py
+
+# Bulk and single-task timings against the emulator's latency model (benchmarks/README.md). Not
+# part of make test: figures are reported, never asserted in a timed unit test.
+bench: collection
+	$(PY) benchmarks/bench.py
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache tests/.pytest_cache
