@@ -63,10 +63,12 @@ class Emulator:
         if os.path.exists(conn_path):
             os.remove(conn_path)
         self.log = open(os.path.join(WORK, "emulator.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        # BENCH_EMULATOR_CMD runs the emulator another way (under a profiler, say).
+        command = (os.environ.get("BENCH_EMULATOR_CMD") or sys.executable + " -m emulator").split()
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            (os.environ.get("BENCH_EMULATOR_CMD") or sys.executable + " -m emulator").split() + [ "--port", "0", "--realm-port", "0", "--state-dir", WORK,
-             "--connection-file", conn_path, "--rtt-ms", str(RTT_MS), "--service-ms", str(SERVICE_MS),
-             "--mailbox-concurrency", str(MAILBOX_CONCURRENCY)],
+            command + ["--port", "0", "--realm-port", "0", "--state-dir", WORK, "--connection-file", conn_path,
+                       "--rtt-ms", str(RTT_MS), "--service-ms", str(SERVICE_MS),
+                       "--mailbox-concurrency", str(MAILBOX_CONCURRENCY)],
             cwd=os.path.join(ROOT, "tests"), stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("emulator ready"):
@@ -278,9 +280,8 @@ def run_case(runner, family, case, n):
 def median_task(runner, name, extra, cold, repeat):
     """Median task time of a one-task playbook over `repeat` runs (cold: empty token cache each time)."""
     times, records = [], []
-    for _ in range(repeat):
-        fixture, ids, _end = prepare(runner, 1)
-        del fixture
+    for dummy in range(repeat):
+        ids = prepare(runner, 1)[1]
         if cold:
             runner.cold_cache()
         else:
@@ -321,12 +322,12 @@ def main():
 
         # ---------------------------------------------------------------- single task
         print("\nSingle task (median of %d runs, task wall time in s)" % repeat, flush=True)
-        ping, _ = median_task(runner, "single_ping.yml", {}, cold=False, repeat=repeat)
+        ping = median_task(runner, "single_ping.yml", {}, cold=False, repeat=repeat)[0]
         start, start_record = median_task(runner, "module_start.yml", {}, cold=True, repeat=repeat)
         if start_record["http"] or start_record["tokens"]:
             failures.append("refused input reached the emulator: %r" % start_record)
         uri_extra = {"access_token": fetch_token(runner)}
-        uri, _ = median_task(runner, "single_uri.yml", uri_extra, cold=False, repeat=repeat)
+        uri = median_task(runner, "single_uri.yml", uri_extra, cold=False, repeat=repeat)[0]
         cold, cold_record = median_task(runner, "single_module.yml", {}, cold=True, repeat=repeat)
         warm, warm_record = median_task(runner, "single_module.yml", {}, cold=False, repeat=repeat)
         if warm_record["tokens"]:

@@ -51,6 +51,7 @@ def select_params(client):
     fields = APPOINTMENT_FIELDS.get(getattr(client, "api_version", None))
     return {"$select": fields} if fields else None
 
+
 _UTC_NAMES = ("", "utc", "etc/utc", "gmt", "z", "coordinated universal time")
 _FRACTION = re.compile(r"^(?P<head>[^.]*)\.(?P<frac>\d+)(?P<tail>.*)$")
 
