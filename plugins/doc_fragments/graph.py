@@ -141,4 +141,6 @@ requirements:
 notes:
   - Every request carries a fresh C(client-request-id); failures report it with Graph's C(request-id).
   - Secrets, passwords and tokens never appear in results, messages or the token cache file names.
+  - A list, dictionary or boolean given for a text option (an id, a message, a credential) is refused before any
+    request, naming the option, instead of being sent as its Python text.
 """
