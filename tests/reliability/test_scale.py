@@ -70,4 +70,3 @@ def test_5000_appointments_in_one_task(emu, runner, ledger):
     throttled = [r for r in record.requests if r["status"] == 429]
     case.check(len(throttled) >= SCALE_ITEMS // 50, "only %d throttled answers" % len(throttled))
     ledger.verify()
-
