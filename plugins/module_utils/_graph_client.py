@@ -501,8 +501,16 @@ class GraphClient:
             limit = self._slots.limit_of(mailbox)
             parallel = min(limit, GRAPH_BATCH_PARALLELISM)
             if len(mine) > BATCH_LIMIT and mailbox not in self._unchained:
-                length = min(BATCH_LIMIT, -(-len(mine) // limit))
-                groups.extend(_Group(mailbox, mine[n:n + length], 1) for n in range(0, len(mine), length))
+                # A whole number of waves (a multiple of the slots) of equal chains: a last wave
+                # with half the slots idle would cost as long as a full one.
+                chains = -(-len(mine) // BATCH_LIMIT)
+                chains = -(-chains // limit) * limit
+                base, longer = divmod(len(mine), chains)
+                start = 0
+                for n in range(chains):
+                    length = base + (1 if n < longer else 0)
+                    groups.append(_Group(mailbox, mine[start:start + length], 1))
+                    start += length
             else:
                 groups.extend(_Group(mailbox, mine[n:n + BATCH_LIMIT], parallel) for n in range(0, len(mine), BATCH_LIMIT))
         return groups
@@ -600,7 +608,9 @@ class GraphClient:
                 headers.setdefault("client-request-id", answer.client_request_id)
                 if "request-id" not in headers and answer.headers.get("request-id"):
                     headers["request-id"] = answer.headers.get("request-id")
-                item_answer = _Answer(resp.get("status"), headers, resp.get("body"), answer.client_request_id)
+                # An item's body is a JSON document; text there (a document cut short) is a malformed answer.
+                item_answer = _Answer(resp.get("status"), headers, resp.get("body"), answer.client_request_id,
+                                      malformed=isinstance(resp.get("body"), str))
                 item_answer.token = answer.token
                 self._settle(item, item_answer)
             return

@@ -34,10 +34,11 @@ def _chains(batch):
 
 
 # (count, batch sizes, chains per batch). Up to 20 items of a mailbox: one unchained batch (Graph
-# runs 4 at once). More: one dependsOn chain per batch and per slot (4), at most 20 long.
+# runs 4 at once). More: one dependsOn chain per batch, at most 20 long, as many chains as make
+# whole waves of the 4 slots, of equal length.
 @pytest.mark.parametrize("count,sizes,chains", [
-    (1, [], 0), (2, [2], 2), (20, [20], 20), (21, [6, 6, 6, 3], 1), (45, [12, 12, 12, 9], 1),
-    (100, [20] * 5, 1), (203, [20] * 10 + [3], 1),
+    (1, [], 0), (2, [2], 2), (20, [20], 20), (21, [6, 5, 5, 5], 1), (45, [12, 11, 11, 11], 1),
+    (100, [13] * 4 + [12] * 4, 1), (203, [17] * 11 + [16], 1), (1000, [20] * 12 + [19] * 40, 1),
 ])
 def test_read_many_chunks(make_client, batch_server, count, sizes, chains):
     server = batch_server(_ok)
