@@ -116,7 +116,8 @@ options:
       - The message sent to the attendees with the cancellation.
     type: str
 notes:
-  - Needs the Microsoft Graph permission C(Calendars.ReadWrite), delegated or application.
+  - Needs the Microsoft Graph permission C(Calendars.ReadWrite), delegated or application. For a Microsoft 365 group's
+    calendar (O(group_id)), Microsoft documents delegated permissions only, C(Group.ReadWrite.All).
   - Only the organizer of a meeting can cancel it. Graph moves the organizer's copy to Deleted
     Items and sends each attendee a cancellation.
   - Ids are sent with C(Prefer IdType="ImmutableId"), so the ids returned stay valid after the

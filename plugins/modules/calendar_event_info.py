@@ -65,7 +65,8 @@ options:
     type: bool
     default: false
 notes:
-  - Needs the Microsoft Graph permission C(Calendars.Read) or C(Calendars.ReadWrite), delegated or application.
+  - Needs the Microsoft Graph permission C(Calendars.Read) or C(Calendars.ReadWrite), delegated or application. For a
+    Microsoft 365 group's calendar (O(group_id)), Microsoft documents delegated permissions only, C(Group.Read.All).
   - Ids are returned in the immutable format (C(Prefer IdType="ImmutableId")).
 seealso:
   - module: graphops.msgraph.calendar_event_cancel
