@@ -113,10 +113,12 @@ emulator: collection
 demo: collection
 	$(PY) hacking/demo.py
 
-# Bulk and single-task timings against the emulator's latency model (benchmarks/README.md). Not
-# part of make test: figures are reported, never asserted in a timed unit test.
+# Bulk and single-task timings against the emulator's latency model (benchmarks/README.md), then
+# the reliability suite's 5,000-item case. Not part of make test: figures are reported, never
+# asserted in a timed unit test.
 bench: collection
 	$(PY) benchmarks/bench.py
+	$(MAKE) reliability-scale
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache tests/.pytest_cache
