@@ -50,7 +50,7 @@ def _load_case(emu, runner, case, module, items, options):
 def test_throttle_storm(module, emu, runner, ledger):
     items = rs.seed_items(emu, module, "Storm" + module[0], STORM_ITEMS)
     # Service time makes requests overlap, so a client holding 4 requests at a time meets the limit of 2.
-    emu.config(mailbox_concurrency=2, service_ms=5)
+    emu.config(mailbox_concurrency=2, service_ms=10)
     case = ledger.case("throttle storm", "%s: %d items, mailbox limit 2" % (module, STORM_ITEMS))
     record = _load_case(emu, runner, case, module, items, {"max_wait": 300})
     throttled = [r for r in record.requests if r["status"] == 429]
