@@ -286,6 +286,9 @@ def test_match_window_skips_meetings_the_owner_only_attends(cancel, emu, upn):
     assert stored[immutable(emu, ALL_HANDS)]["isCancelled"] is False
     assert stored[immutable(emu, FABRIKAM)]["isCancelled"] is False
     assert len(emu.notifications()) == ATTENDEES[VENDOR] + ATTENDEES[WORKSHOP]
+    # The window is read in pages of 500, not Outlook's default 10: one round trip per 500 events.
+    views = [r for r in emu.requests() if r["segments"][-1:] == ["calendarView"]]
+    assert views and all(r["query"].get("$top") == "500" for r in views)
 
     failed, again = cancel(args)
     assert not failed and again["changed"] is False and again["cancelled"] == []

@@ -76,12 +76,15 @@ def test_window_lists_events_with_occurrences_expanded(info, emu, upn, check):
     assert "$select" in views[0]["query"]
 
 
-def test_window_pages_are_followed(info, emu, upn):
+def test_window_pages_are_followed(info, emu, upn, monkeypatch):
+    from ansible_collections.graphops.msgraph.plugins.module_utils import _events  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(_events, "WINDOW_PAGE_SIZE", "5")  # pages of 5, so this window needs several
     failed, result = info(dict(user=upn, start="2027-03-01T00:00:00Z", end="2027-04-30T00:00:00Z", subject="Weekly team sync"))
     assert not failed
-    # Mondays 1 March .. 26 April 2027: 9 occurrences; with the other events that is more than one page of 10.
+    # Mondays 1 March .. 26 April 2027: 9 occurrences; with the other events that is more than one page of 5.
     assert len(result["events"]) == 9
-    assert len([r for r in emu.requests() if r["segments"][-1] == "calendarView"]) >= 2
+    views = [r for r in emu.requests() if r["segments"][-1] == "calendarView"]
+    assert len(views) >= 2 and all(r["query"]["$top"] == "5" for r in views)
 
 
 def test_filters(info, emu, upn):
