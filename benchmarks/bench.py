@@ -247,7 +247,7 @@ CASE_PLAYBOOK = {"a": "ids", "b": "match", "c": "loop", "d": "uri"}
 
 
 def prepare(runner, n):
-    """Reset the emulator and seed N items of each family; returns the ids and the window end."""
+    """Reset the emulator and seed N items of each family; returns the fixture, the ids and the window end."""
     emu = runner.emu
     emu.call("POST", "reset")
     fixture, appt_ids, event_ids, window_end = seed_fixture(n)
@@ -255,18 +255,19 @@ def prepare(runner, n):
     return fixture, {"bookings": appt_ids, "events": event_ids}, window_end
 
 
-def warm_token(runner):
-    """Fill the token cache: the module reads one id that does not exist (404, nothing cancelled)."""
+def warm_token(runner, fixture):
+    """Fill the token cache (the module reads one id that does not exist: 404, nothing cancelled),
+    then reset and reseed, so the record holds only the measured run; issued tokens stay valid."""
     runner.playbook("bookings_ids.yml", {"ids": ["AAMkADNoSuchAppointment="], "business_id": BUSINESS_ID})
+    runner.emu.call("POST", "reset")
+    runner.emu.call("POST", "seed", fixture)
 
 
 def run_case(runner, family, case, n):
     """One measured run of case a-d for one family, on a freshly seeded emulator, warm token cache."""
     emu = runner.emu
     fixture, ids, window_end = prepare(runner, n)
-    warm_token(runner)
-    emu.call("POST", "reset")  # forget the warm-up in the record; issued tokens stay valid
-    emu.call("POST", "seed", fixture)
+    warm_token(runner, fixture)
     extra = {"ids": ids[family], "business_id": BUSINESS_ID, "organizer": ORGANIZER,
              "window_start": WINDOW_START, "window_end": window_end}
     aliases = immutable_ids(emu)
@@ -281,13 +282,11 @@ def median_task(runner, name, extra, cold, repeat):
     """Median task time of a one-task playbook over `repeat` runs (cold: empty token cache each time)."""
     times, records = [], []
     for dummy in range(repeat):
-        ids = prepare(runner, 1)[1]
+        fixture, ids, _window_end = prepare(runner, 1)
         if cold:
             runner.cold_cache()
         else:
-            warm_token(runner)
-            runner.emu.call("POST", "reset")
-            runner.emu.call("POST", "seed", seed_fixture(1)[0])
+            warm_token(runner, fixture)
         tasks, _peak, _process = runner.playbook(name, dict(extra, ids=ids["bookings"], business_id=BUSINESS_ID))
         times.append(tasks[-1]["seconds"])
         records.append(graph_record(runner.emu))
@@ -376,7 +375,7 @@ def main():
     print("\nEvery (a) and (b) run cancelled each item exactly once (emulator notification record).")
 
 
-def extrapolate(results, family, case, n, loop_max):
+def extrapolate(results, family, case, n):
     """Measured time, or a linear extrapolation from the two largest measured N (marked with ~)."""
     if (family, case, n) in results:
         return results[(family, case, n)]["seconds"], ""
@@ -399,8 +398,8 @@ def print_bulk(results, loop_max, module_start, failures):
         for family in ("bookings", "events"):
             a = results[(family, "a", n)]
             b = results[(family, "b", n)]
-            c, c_mark = extrapolate(results, family, "c", n, loop_max)
-            d, d_mark = extrapolate(results, family, "d", n, loop_max)
+            c, c_mark = extrapolate(results, family, "c", n)
+            d, d_mark = extrapolate(results, family, "d", n)
             e = lower_bound(n)
             rec = a["record"]
             per_item = "%.2fr+%.2fw" % (rec["reads"] / float(n), rec["writes"] / float(n))

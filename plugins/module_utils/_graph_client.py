@@ -488,8 +488,9 @@ class GraphClient:
         """Split the due items into per-mailbox groups, each sent as (part of) one $batch.
 
         Up to 20 items of a mailbox go out unchained in one batch (Graph runs 4 at once). More than
-        that are chained: as many chains as the mailbox has slots, each at most 20 long and in a
-        batch of its own, so every slot stays busy while other batches are on the wire. Once a
+        that are chained: each chain at most 20 long and in a batch of its own, as many chains as
+        make whole waves of the mailbox's slots, so every slot stays busy while other batches are
+        on the wire. Once a
         chain broke for a mailbox (a failed item turns its dependants into 424s), it gets unchained
         batches instead, so absent ids on a rerun cost no extra requests.
         """
