@@ -102,7 +102,8 @@ options:
       - A PEM bundle of certificate authorities to trust for Graph and login hosts.
       - It wins over the E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) environment variables.
       - When not set, those variables apply as they do for any C(requests) user (for example the
-        CA of a TLS-inspecting proxy), and otherwise the system's trusted authorities.
+        CA of a TLS-inspecting proxy), and otherwise the C(certifi) bundle that C(requests) trusts (the
+        system's trusted authorities when C(certifi) is not installed). Graph and login requests trust the same authorities.
     type: path
   validate_certs:
     description:
@@ -136,8 +137,8 @@ options:
       - If not set, the value of the E(MSGRAPH_TOKEN_CACHE) environment variable is used.
     type: path
 requirements:
-  - requests >= 2.25.0
-  - msal >= 1.28.0 (not needed with O(auth_method=access_token))
+  - msal >= 1.28.0 and requests >= 2.25.0 (not needed with O(auth_method=access_token); Graph requests themselves
+    use only the Python standard library)
 notes:
   - Every request carries a fresh C(client-request-id); failures report it with Graph's C(request-id).
   - Secrets, passwords and tokens never appear in results, messages or the token cache file names.

@@ -184,7 +184,7 @@ class _Credential:
 
     def _session_for_msal(self):
         if self._session is None:
-            from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import new_session
+            from ansible_collections.graphops.msgraph.plugins.module_utils._graph_requests import new_session
             self._session = new_session(self.verify, self.timeout, self.user_agent)
         return self._session
 

@@ -5,10 +5,11 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The Graph client: HTTP, retries, $batch, at-most-once writes, error mapping.
+"""The Graph client: retries, $batch, at-most-once writes, error mapping.
 
 It does not import Ansible, so it runs (and is tested and benchmarked) on its own. It does not
-authenticate either: a token provider (see _graph_auth.py) hands it tokens.
+authenticate either: a token provider (see _graph_auth.py) hands it tokens, and the bytes go
+through a transport (_graph_http.py, the standard library's http.client; no requests).
 
 Choices forced by Graph (see ../shared/graph/NOTES.md, "Errors, throttling, batching"):
 
@@ -31,35 +32,21 @@ Choices forced by Graph (see ../shared/graph/NOTES.md, "Errors, throttling, batc
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
 import threading
 import time
-import traceback
 import uuid
 
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
-    ConfigurationError,
     GraphError,
     GraphTransportError,
     graph_error_from,
 )
-
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import HttpsTransport, TransportError
 
 ReadOp = namedtuple("ReadOp", "key path params mailbox outlook", defaults=(None, None, False))
 ReadOutcome = namedtuple("ReadOutcome", "key status body error")
@@ -87,6 +74,7 @@ def parse_retry_after(value, now=None):
         return max(0.0, float(int(value)))
     except ValueError:
         pass
+    import email.utils  # pylint: disable=import-outside-toplevel  # only for an HTTP-date, which Graph rarely sends
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -95,50 +83,6 @@ def parse_retry_after(value, now=None):
         return None
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
-
-
-def effective_verify(merged, chosen):
-    """The verify value to use: the user's explicit choice, else what requests merged from the environment."""
-    return merged if chosen is True else chosen
-
-
-if HAS_REQUESTS:
-    class PinnedSession(requests.Session):
-        """A requests session whose TLS verification setting always wins.
-
-        requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override Session.verify (NOTES, "requests
-        pitfall"); ca_path (or validate_certs=false) is the user's explicit choice, so it is forced
-        here for every request, including the ones MSAL sends through this session. Without such a
-        choice (verify=True) the environment's bundle applies as requests users expect (a corporate
-        TLS-inspecting proxy's CA, for example). Proxies from the environment still apply.
-        """
-
-        def __init__(self, verify=True, timeout=None, user_agent=None):
-            super().__init__()
-            self.verify = verify
-            self.pinned_verify = verify
-            self.default_timeout = timeout
-            if user_agent:
-                self.headers["User-Agent"] = user_agent
-            # No automatic retries below us: a write must never be re-sent behind our back.
-            self.mount("https://", HTTPAdapter(max_retries=0))
-
-        def merge_environment_settings(self, url, proxies, stream, verify, cert):
-            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            settings["verify"] = effective_verify(settings["verify"], self.pinned_verify)
-            return settings
-
-        def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
-            if kwargs.get("timeout") is None and self.default_timeout:
-                kwargs["timeout"] = self.default_timeout
-            return super().request(method, url, *args, **kwargs)
-
-
-def new_session(verify=True, timeout=None, user_agent=None):
-    """Return a PinnedSession (requests must be importable)."""
-    if not HAS_REQUESTS:
-        raise ConfigurationError("the Python library 'requests' is required")
-    return PinnedSession(verify=verify, timeout=timeout, user_agent=user_agent)
 
 
 class _Answer:
@@ -272,10 +216,8 @@ class GraphClient:
     """Talks to one Graph endpoint with one token provider."""
 
     def __init__(self, endpoint, api_version, token_provider, verify=True, timeout=30, retries=3, max_wait=120,
-                 user_agent=None, mailbox_concurrency=4, session=None, sleep=None, clock=None, rand=None,
+                 user_agent=None, mailbox_concurrency=4, transport=None, sleep=None, clock=None, rand=None,
                  max_workers=DEFAULT_MAX_WORKERS):
-        if not HAS_REQUESTS and session is None:
-            raise ConfigurationError("the Python library 'requests' is required")
         self.endpoint = endpoint.rstrip("/")
         self.api_version = api_version
         self.base_url = self.endpoint + "/" + api_version
@@ -286,7 +228,8 @@ class GraphClient:
         self.max_wait = float(max_wait)
         self.user_agent = user_agent
         self.mailbox_concurrency = max(1, int(mailbox_concurrency))
-        self.session = session if session is not None else new_session(verify, timeout, user_agent)
+        # Anything with request(method, url, headers, body) -> Response that raises TransportError.
+        self.transport = transport if transport is not None else HttpsTransport(verify, timeout)
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic
         self._rand = rand or random.random
@@ -334,31 +277,14 @@ class GraphClient:
         headers = self._headers(outlook, body)
         headers["Authorization"] = "Bearer " + token
         crid = headers["client-request-id"]
-        data = json.dumps(body) if body is not None else None
-        prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, data=data))
-        # requests "requotes" URLs (it would turn an encoded "%2E%2E" id back into ".."): send ours as built.
-        prepared.url = url
-        settings = self.session.merge_environment_settings(url, {}, False, self.verify, None)
-        settings["verify"] = effective_verify(settings["verify"], self.verify)
+        data = json.dumps(body).encode("utf-8") if body is not None else None
         self.request_count += 1
         try:
-            resp = self.session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
-        except requests.exceptions.SSLError as exc:
-            return _Failure("tls_error", "TLS verification failed for {0}: {1}".format(self.endpoint, exc), False, crid)
-        except requests.exceptions.ConnectTimeout as exc:
-            return _Failure("connect_timeout", "connection to {0} timed out: {1}".format(self.endpoint, exc), False, crid)
-        except requests.exceptions.ReadTimeout as exc:
-            return _Failure("timeout", "no answer within {0} s: {1}".format(self.timeout, exc), True, crid)
-        except requests.exceptions.ConnectionError as exc:
-            # Refused/unresolvable means nothing was sent; anything else (reset, closed without an
-            # answer) may have happened after Graph received the request.
-            text = repr(exc)
-            not_sent = "NewConnectionError" in text or "NameResolutionError" in text or "Failed to resolve" in text
-            return _Failure("connection_error", "connection to {0} failed: {1}".format(self.endpoint, exc), not not_sent, crid)
-        except requests.exceptions.RequestException as exc:
-            return _Failure("request_error", str(exc), False, crid)
+            resp = self.transport.request(method, url, headers, data)
+        except TransportError as exc:
+            return _Failure(exc.kind, exc.message, exc.sent, crid)
         body_out, malformed = _decode(resp.text)
-        return _Answer(resp.status_code, resp.headers, body_out, resp.headers.get("client-request-id") or crid, malformed)
+        return _Answer(resp.status, resp.headers, body_out, resp.headers.get("client-request-id") or crid, malformed)
 
     @staticmethod
     def _is_expired_token(answer):
@@ -448,6 +374,60 @@ class GraphClient:
             url, rel = self._url(op.path, op.params)
             items.append(_Item(index, "read", op, "GET", url, rel, None))
         return self._run(items)
+
+    def read_then_write(self, read_op, write_op):
+        """Read one item and write it in the same $batch, the write dependsOn the read: one round trip.
+
+        Graph runs the write only after the read answered 2xx (else it answers 424 and runs
+        nothing), so this is for a write that follows from the item existing at all, as a Bookings
+        cancel does. Returns (ReadOutcome, WriteOutcome or None): None when the read found nothing
+        (or failed) and the write did not run. A write that ran is always returned, whatever the
+        read said (Graph runs it after any 2xx read, a malformed one too). What the one batch leaves unsettled goes on as
+        read_many() and write_at_most_once() would: a throttled or failed read is retried first,
+        and the write is sent only after a 2xx read. When the whole batch went unanswered, the
+        write may have run: the read, retried, is its probe (write_op.probe_path must be the path
+        read), and the write is never sent again unless that read shows it did not take effect.
+        """
+        if write_op.probe_path is None or write_op.probe_done is None:
+            raise ValueError("read_then_write: the write needs probe_path and probe_done")
+        url, rel = self._url(read_op.path, read_op.params)
+        read = _Item(0, "read", read_op, "GET", url, rel, None)
+        url, rel = self._url(write_op.path)
+        write = _Item(1, "write", write_op, write_op.method or "POST", url, rel, write_op.body)
+        unchained = write.mailbox in self._unchained
+        self._send_chunk([_Group(read.mailbox, [read, write], 1)])
+        if not unchained:
+            # A 424 of this write says the read failed, not that a bulk chain broke.
+            self._unchained.discard(write.mailbox)
+        reread = read.outcome is None and write.outcome is None
+        if read.outcome is None and write.outcome is not None:
+            # Graph ran the write behind a 2xx read whose answer was unusable (a body cut short):
+            # the write's own answer is what counts, and a read now would only show its effect.
+            self._give_up(read, read.last_error, None)
+        elif reread:
+            self._run([read])
+        done = read.outcome.error is None and read.outcome.status is not None and 200 <= read.outcome.status < 300
+        if reread and write.outcome is None and write.ambiguous:
+            # The whole batch went unanswered: the read made again after it is the probe of the write.
+            write.probed = True
+            write.pending_probe = False
+            if read.outcome.error is not None and read.outcome.status != 404:
+                self._give_up(write, write.last_error, "reading {0} to check whether it took effect failed ({1}); not re-sent"
+                              .format(write_op.probe_path, read.outcome.error))
+            elif write_op.probe_done(read.outcome.status, read.outcome.body):
+                self._finish(write, status=write.last_error.status if write.last_error else None, result="done")
+            else:
+                write.due = self._clock()
+        elif write.outcome is None and not done:
+            # The write did not run (424 behind the failed read, or refused unrun) and the read,
+            # made again if it had to be, does not find the item: nothing to write.
+            return read.outcome, None
+        if write.outcome is None:
+            if write.pending_probe:
+                self._probe([write])
+            if write.outcome is None:
+                self._run([write])
+        return read.outcome, write.outcome
 
     def write_at_most_once(self, ops):
         """Send each write at most once in effect; [WriteOutcome] in input order (see architecture.md)."""
@@ -545,6 +525,8 @@ class GraphClient:
         if len(batches) == 1:
             self._send_chunk(batches[0])
             return
+        # Imported here: a single request or batch (the common small task) needs no threads.
+        from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batches))) as pool:
             for future in [pool.submit(self._send_chunk, batch) for batch in batches]:
                 future.result()

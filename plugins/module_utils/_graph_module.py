@@ -20,7 +20,7 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, GraphClient
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
@@ -84,7 +84,7 @@ def wrong_types(spec, raw, prefix=""):
 
 
 def build_verify(params):
-    """requests' verify value: the ca_path bundle, True, or False when validate_certs is off."""
+    """The verify value for _graph_http and MSAL's session: the ca_path bundle, True, or False when validate_certs is off."""
     ca_path = params.get("ca_path")
     if params.get("validate_certs") is False:
         if ca_path:
@@ -127,8 +127,6 @@ class GraphModule:
         self._cloud = None
         self._credential = None
         self._client = None
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     # ------------------------------------------------------------------ options
 
@@ -164,8 +162,12 @@ class GraphModule:
                 check_numbers(self.params)
                 verify = build_verify(self.params)
                 method = select_auth_method(self.params)
-                if method != "access_token" and importlib.util.find_spec("msal") is None:
-                    self.module.fail_json(msg=missing_required_lib("msal"))
+                if method != "access_token":
+                    # MSAL, and requests under it, are imported only when the token cache can not
+                    # answer: check now that they are there, without the cost of importing them.
+                    for library in ("msal", "requests"):
+                        if importlib.util.find_spec(library) is None:
+                            self.module.fail_json(msg=missing_required_lib(library))
                 self._credential = build_credential(self.params, cloud=self.cloud_settings, verify=verify,
                                                     timeout=self.params["timeout"], user_agent=USER_AGENT)
             except ConfigurationError as exc:

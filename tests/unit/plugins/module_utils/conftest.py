@@ -1,8 +1,9 @@
 # Copyright (c) graphops.msgraph contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Scripted HTTP for the client and authenticator tests: a requests transport adapter that
-answers from a handler and records every request exactly as it would have gone on the wire."""
+"""Scripted HTTP for the client and authenticator tests: the client's transport (and, for MSAL,
+a requests transport adapter) answered from a handler, every request recorded exactly as it
+would have gone on the wire. How bytes and sockets behave is tested for real in test_graph_http.py."""
 
 import json
 import threading
@@ -13,6 +14,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import Headers, Response
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
 ENDPOINT = "https://graph.test"
@@ -36,11 +38,10 @@ def make_response(request, status, body=None, headers=None, text=None):
 
 
 class Recorded:
-    def __init__(self, request, kwargs):
-        self.method = request.method
-        self.url = request.url
-        self.headers = dict(request.headers)
-        raw = request.body
+    def __init__(self, method, url, headers, raw):
+        self.method = method
+        self.url = url
+        self.headers = dict(headers)
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8")
         self.raw_body = raw
@@ -48,8 +49,6 @@ class Recorded:
             self.body = json.loads(raw) if raw else None
         except ValueError:
             self.body = raw
-        self.verify = kwargs.get("verify")
-        self.timeout = kwargs.get("timeout")
 
     def __repr__(self):
         return "<%s %s>" % (self.method, self.url)
@@ -65,7 +64,8 @@ class ScriptedAdapter(BaseAdapter):
         self.lock = threading.Lock()
 
     def send(self, request, **kwargs):  # pylint: disable=arguments-differ
-        rec = Recorded(request, kwargs)
+        rec = Recorded(request.method, request.url, request.headers, request.body)
+        rec.verify = kwargs.get("verify")
         with self.lock:
             self.requests.append(rec)
         out = self.handler(rec)
@@ -78,6 +78,32 @@ class ScriptedAdapter(BaseAdapter):
 
     def close(self):
         pass
+
+
+class ScriptedTransport:
+    """The GraphClient's transport played by handler(recorded) -> (status, body, headers), or it
+    raises _graph_http.TransportError (what the real transport raises for a socket that failed)."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.requests = []
+        self.lock = threading.Lock()
+
+    def request(self, method, url, headers, body=None):
+        rec = Recorded(method, url, headers, body)
+        with self.lock:
+            self.requests.append(rec)
+        out = self.handler(rec)
+        status, answer, answer_headers = (tuple(out) + (None, None))[:3]
+        answer_headers = Headers(answer_headers or {})
+        if isinstance(answer, str):
+            text = answer
+        elif answer is not None:
+            text = json.dumps(answer)
+            answer_headers.setdefault("content-type", "application/json")
+        else:
+            text = ""
+        return Response(status, answer_headers, text)
 
 
 class SequenceHandler:
@@ -132,7 +158,7 @@ def sleeper():
 
 @pytest.fixture
 def make_client(tokens, sleeper):
-    """make_client(handler, **overrides) -> (client, adapter); sleeps are recorded, not slept, unless real_sleep."""
+    """make_client(handler, **overrides) -> (client, transport); sleeps are recorded, not slept, unless real_sleep."""
 
     def factory(handler, real_sleep=False, **overrides):
         kwargs = dict(endpoint=ENDPOINT, api_version="v1.0", token_provider=tokens, verify=True, timeout=5, retries=3,
@@ -148,10 +174,9 @@ def make_client(tokens, sleeper):
             kwargs["sleep"] = fake_sleep
             kwargs["clock"] = lambda: clock["t"]
         kwargs.update(overrides)
-        client = GraphClient(**kwargs)
-        adapter = ScriptedAdapter(handler if callable(handler) else SequenceHandler(handler))
-        client.session.mount("https://", adapter)
-        return client, adapter
+        transport = ScriptedTransport(handler if callable(handler) else SequenceHandler(handler))
+        client = GraphClient(transport=transport, **kwargs)
+        return client, transport
 
     return factory
 

@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import (
     build_credential, load_certificate_credential, select_auth_method)
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import new_session
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_requests import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError
 
 from .conftest import ScriptedAdapter  # pylint: disable=relative-beyond-top-level

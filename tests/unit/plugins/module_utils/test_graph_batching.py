@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import TransportError
 
 
 def _read_ops(n, mailbox="b@x", outlook=False):
@@ -200,13 +201,12 @@ def test_batched_writes_at_most_once(make_client, batch_server):
 
 def test_whole_batch_lost_is_probed_not_resent(make_client):
     """The $batch POST times out after Graph applied every item: probes only, no second cancel."""
-    import requests
     calls = []
 
     def handler(rec):
         calls.append((rec.method, rec.url))
         if rec.url.endswith("/$batch") and rec.body["requests"][0]["method"] == "POST":
-            raise requests.exceptions.ReadTimeout("timed out")
+            raise TransportError("timeout", "no answer within 5 s: timed out", True)
         responses = [{"id": r["id"], "status": 404, "body": {"error": {"code": "ErrorItemNotFound", "message": "x"}}}
                      for r in rec.body["requests"]]
         return 200, {"responses": responses}

@@ -8,10 +8,10 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import (
     BACKOFF_CAP, GraphClient, WriteOp, parse_retry_after)
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import HttpsTransport, TransportError
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled, GraphTransportError, GraphUnauthorized)
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path
@@ -21,10 +21,7 @@ OK = (200, {"id": "x"})
 THROTTLED = (429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}}, {"Retry-After": "2"})
 
 
-def test_get_sends_exact_request(make_client, monkeypatch):
-    # Verification defaults to on; with no CA bundle in the environment that is plain True.
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+def test_get_sends_exact_request(make_client):
     client, adapter = make_client([OK, OK])
     path = build_path("/users/{user}/events/{event_id}", user="adele@contoso.example", event_id="AA/B==")
     assert client.get(path, params={"$select": "id,subject"}, outlook=True) == {"id": "x"}
@@ -39,7 +36,7 @@ def test_get_sends_exact_request(make_client, monkeypatch):
     assert "Prefer" not in second.headers
     ids = [r.headers["client-request-id"] for r in adapter.requests]
     assert len(set(ids)) == 2 and all(uuid.UUID(i) for i in ids)
-    assert first.body is None and first.verify is True and first.timeout == 5
+    assert first.body is None and first.raw_body is None
 
 
 def test_dot_segments_are_sent_encoded(make_client):
@@ -132,7 +129,7 @@ def test_max_wait_is_honoured(make_client, sleeper):
 
 
 def test_connection_error_retried_then_reported(make_client):
-    client, adapter = make_client([requests.exceptions.ConnectionError("reset by peer")] * 2, retries=1)
+    client, adapter = make_client([TransportError("connection_error", "reset by peer", True)] * 2, retries=1)
     with pytest.raises(GraphTransportError) as err:
         client.get("/x")
     assert len(adapter.requests) == 2
@@ -140,7 +137,7 @@ def test_connection_error_retried_then_reported(make_client):
 
 
 def test_tls_error_not_retried(make_client):
-    client, adapter = make_client([requests.exceptions.SSLError("certificate verify failed")])
+    client, adapter = make_client([TransportError("tls_error", "TLS verification failed for graph.test:443: certificate verify failed", False)])
     with pytest.raises(GraphTransportError) as err:
         client.get("/x")
     assert len(adapter.requests) == 1
@@ -215,7 +212,7 @@ def test_applied_then_504_probes_and_does_not_resend(make_client):
 
 
 def test_applied_then_timeout_probes_and_does_not_resend(make_client):
-    client, adapter = make_client([requests.exceptions.ReadTimeout("read timed out"), (404, None)])
+    client, adapter = make_client([TransportError("timeout", "no answer within 5 s: read timed out", True), (404, None)])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done" and outcome.probed
     assert [r.method for r in adapter.requests] == ["POST", "GET"]
@@ -229,7 +226,7 @@ def test_not_applied_is_resent_exactly_once(make_client):
 
 
 def test_resend_after_ambiguous_404_means_done(make_client):
-    client, adapter = make_client([requests.exceptions.ConnectionError("Connection reset by peer"), (200, {"id": "A1"}),
+    client, adapter = make_client([TransportError("connection_error", "Connection reset by peer", True), (200, {"id": "A1"}),
                                    (404, {"error": {"code": "ErrorItemNotFound", "message": "x"}})])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done"
@@ -244,7 +241,7 @@ def test_429_on_write_is_retried_without_probe(make_client):
 
 
 def test_connection_refused_is_not_ambiguous(make_client):
-    refused = requests.exceptions.ConnectionError("HTTPSConnectionPool: Max retries exceeded (Caused by NewConnectionError('refused'))")
+    refused = TransportError("connection_error", "connection to graph.test:443 failed: [Errno 111] Connection refused", False)
     client, adapter = make_client([refused, (204, None)])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done" and not outcome.probed
@@ -274,8 +271,10 @@ def test_403_write_fails(make_client):
     assert str(outcome.error).startswith("HTTP 403 ErrorAccessDenied: Access is denied. (request-id r9, client-request-id ")
 
 
-def test_client_works_without_session_argument():
+def test_client_works_without_transport_argument():
     client = GraphClient("https://graph.test/", "beta", lambda: "t", verify="/nonexistent/ca.pem", timeout=3, retries=0,
                          max_wait=0, user_agent=USER_AGENT)
     assert client.base_url == "https://graph.test/beta"
-    assert client.session.pinned_verify == "/nonexistent/ca.pem"
+    # The standard-library transport, with the client's TLS choice and timeout.
+    assert isinstance(client.transport, HttpsTransport)
+    assert (client.transport.verify, client.transport.timeout) == ("/nonexistent/ca.pem", 3)

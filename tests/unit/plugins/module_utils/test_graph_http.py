@@ -558,11 +558,8 @@ def test_a_corrupt_gzip_body_is_a_connection_error_after_sending(rig):
 
 
 def test_an_empty_gzip_answer_is_an_empty_text(rig):
-    # BUG in _graph_http._decode_body (left failing on purpose, see the report): a 204 (or any empty
-    # answer) that carries Content-Encoding: gzip, as some compressing front ends send, goes through
-    # zlib.decompress(b"") -> "incomplete or truncated stream" -> TransportError connection_error
-    # with sent=True: a DELETE that worked is reported as a possibly-lost request. requests (what
-    # this transport replaced) returns an empty body here.
+    # A 204 (or any empty answer) may carry Content-Encoding: gzip, as some compressing front ends
+    # send: nothing to decompress, and a DELETE that worked must not look like a lost request.
     server = rig.server(Script((answer(204, b"", {"Content-Encoding": "gzip"}), KEEP),
                                (answer(200, b"", {"Content-Encoding": "deflate"}), KEEP)))
     transport = rig.transport()
@@ -667,15 +664,12 @@ def test_only_https_urls_are_sent(rig, url):
 
 @pytest.mark.parametrize("target", ["/v1.0/users/a b", "/v1.0/users/\u00e9t\u00e9"])
 def test_a_url_http_client_refuses_was_not_sent(rig, target):
-    # BUG in HttpsTransport.request (left failing on purpose, see the report): http.client checks
-    # the target only inside conn.request(), after the connection is open. A space (or a control
-    # character) raises http.client.InvalidURL, an HTTPException, reported as connection_error with
-    # sent=True although not a byte of the request left; a non-ASCII character raises
-    # UnicodeEncodeError, which is not a TransportError at all (GraphClient only catches those).
+    # http.client checks the target only once connected (InvalidURL for a space, UnicodeEncodeError
+    # for non-ASCII): the transport refuses it before, as request_error, not sent.
     server = rig.server()
     err = failure(lambda: rig.transport().request("POST", server.url + target, {}, b"{}"))
-    assert err.sent is False
-    assert server.requests == []
+    assert (err.kind, err.sent) == ("request_error", False)
+    assert server.requests == [] and server.connections == 0
 
 
 # ---------------------------------------------------------------------------- 6. which CAs are trusted

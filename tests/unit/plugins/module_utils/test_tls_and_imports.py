@@ -15,6 +15,7 @@ import pytest
 import trustme
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_requests import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphTransportError
 
 
@@ -56,8 +57,8 @@ def test_ca_path_wins_over_requests_ca_bundle(https_server, monkeypatch):
     client = GraphClient(https_server["url"], "v1.0", lambda: "t", verify=https_server["good"], timeout=5, retries=0,
                          max_wait=0)
     assert client.get("/me")["path"] == "/v1.0/me"
-    # MSAL's requests go through the same kind of session: same rule there.
-    assert client.session.get(https_server["url"] + "/x").status_code == 200
+    # MSAL's requests go through a PinnedSession: same rule there.
+    assert new_session(verify=https_server["good"], timeout=5).get(https_server["url"] + "/x").status_code == 200
 
 
 def test_untrusted_certificate_is_a_clear_tls_error(https_server, monkeypatch):
@@ -76,7 +77,7 @@ def test_without_ca_path_the_environment_bundle_applies(https_server, monkeypatc
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", https_server["good"])
     client = GraphClient(https_server["url"], "v1.0", lambda: "t", timeout=5, retries=0, max_wait=0)
     assert client.get("/me")["path"] == "/v1.0/me"
-    assert client.session.get(https_server["url"] + "/x").status_code == 200
+    assert new_session(timeout=5).get(https_server["url"] + "/x").status_code == 200
 
 
 def test_without_ca_path_an_untrusting_environment_bundle_still_fails(https_server, monkeypatch):
@@ -90,7 +91,7 @@ def test_without_ca_path_an_untrusting_environment_bundle_still_fails(https_serv
 
 def test_default_verification_is_on():
     client = GraphClient("https://graph.test", "v1.0", lambda: "t")
-    assert client.verify is True and client.session.pinned_verify is True
+    assert client.verify is True and client.transport.verify is True and new_session().pinned_verify is True
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -136,7 +137,21 @@ def test_access_token_never_imports_msal():
 def test_module_utils_import_without_requests_and_msal():
     """What ansible-test's import sanity test does: the guarded imports must not explode."""
     proc = _run(
-        "from ansible_collections.graphops.msgraph.plugins.module_utils import _graph_client, _graph_auth\n"
-        "print(_graph_client.HAS_REQUESTS)\n", blocked=("requests", "msal"))
+        "from ansible_collections.graphops.msgraph.plugins.module_utils import _graph_client, _graph_auth, _graph_requests\n"
+        "print(_graph_requests.HAS_REQUESTS)\n", blocked=("requests", "msal"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_graph_requests_never_import_requests(https_server):
+    """A Graph request with a token at hand (access_token, or a warm cache) imports neither requests
+    nor urllib3 nor msal: that import alone would cost a single cancel more than its round trip."""
+    proc = _run(
+        "from ansible_collections.graphops.msgraph.plugins.module_utils import _graph_client, _graph_auth\n"
+        "cred = _graph_auth.build_credential({'access_token': 'abc.def.ghi', 'token_cache_path': ''})\n"
+        "client = _graph_client.GraphClient(%r, 'v1.0', cred, verify=%r, timeout=5, retries=0, max_wait=0)\n"
+        "assert client.get('/me')['path'] == '/v1.0/me'\n"
+        "print(sorted(m for m in ('requests', 'urllib3', 'msal') if m in sys.modules))\n" % (https_server["url"], https_server["good"]),
+        blocked=("requests", "urllib3", "msal"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
