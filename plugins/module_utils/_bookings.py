@@ -234,19 +234,15 @@ def read_appointment(client, business_id, appointment_id):
         raise
 
 
-def read_appointments(client, business_id, appointment_ids):
-    """Read many appointments in bulk (the client batches them).
+def _read_op(client, business_id, appointment_id):
+    return ReadOp(key=appointment_id, path=appointment_path(business_id, appointment_id), params=select_params(client),
+                  mailbox=business_id, outlook=False)
 
-    Returns (present, absent, failed): present is [appointment] in input order, absent is [id],
-    failed is [(id, error)] for reads that failed with anything other than a 404.
-    """
-    ops = [
-        ReadOp(key=appointment_id, path=appointment_path(business_id, appointment_id), params=select_params(client),
-               mailbox=business_id, outlook=False)
-        for appointment_id in appointment_ids
-    ]
+
+def _sort_reads(outcomes):
+    """ReadOutcomes as (present, absent, failed); see read_appointments()."""
     present, absent, failed = [], [], []
-    for outcome in client.read_many(ops):
+    for outcome in outcomes:
         if is_missing_appointment(outcome.status, outcome.error, outcome.body):
             absent.append(outcome.key)
         elif outcome.error is None and outcome.status is not None and 200 <= outcome.status < 300:
@@ -256,6 +252,15 @@ def read_appointments(client, business_id, appointment_ids):
         else:
             failed.append((outcome.key, outcome.error))
     return present, absent, failed
+
+
+def read_appointments(client, business_id, appointment_ids):
+    """Read many appointments in bulk (the client batches them).
+
+    Returns (present, absent, failed): present is [appointment] in input order, absent is [id],
+    failed is [(id, error)] for reads that failed with anything other than a 404.
+    """
+    return _sort_reads(client.read_many([_read_op(client, business_id, i) for i in appointment_ids]))
 
 
 def read_window(client, business_id, start_at, end_at, filters):
@@ -281,17 +286,42 @@ def _cancelled_already(status, body):
     return is_missing_appointment(status, body=body)
 
 
+def _cancel_op(business_id, appointment_id, cancellation_message):
+    return WriteOp(key=appointment_id,
+                   path=build_path(CANCEL_PATH, business_id=business_id, appointment_id=appointment_id),
+                   body={"cancellationMessage": cancellation_message}, mailbox=business_id, outlook=False,
+                   probe_path=appointment_path(business_id, appointment_id), probe_done=_cancelled_already)
+
+
 def cancel_appointments(client, business_id, appointment_ids, cancellation_message):
     """Cancel each appointment at most once (the client batches and probes); returns WriteOutcomes."""
-    body = {"cancellationMessage": cancellation_message}
-    ops = [
-        WriteOp(key=appointment_id,
-                path=build_path(CANCEL_PATH, business_id=business_id, appointment_id=appointment_id),
-                body=dict(body), mailbox=business_id, outlook=False,
-                probe_path=appointment_path(business_id, appointment_id), probe_done=_cancelled_already)
-        for appointment_id in appointment_ids
-    ]
-    return client.write_at_most_once(ops)
+    return client.write_at_most_once([_cancel_op(business_id, i, cancellation_message) for i in appointment_ids])
+
+
+def read_and_cancel(client, business_id, appointment_id, cancellation_message):
+    """One appointment read and cancelled in one round trip: a $batch whose cancel dependsOn the read.
+
+    Every appointment found is cancelled, so Graph itself can decide: it runs the cancel only
+    after the read answered 200. Returns (present, absent, failed, outcomes, uncertain) with
+    present, absent and failed as read_appointments() gives them, outcomes the cancel's
+    [WriteOutcome] ([] when nothing was cancelled), and uncertain [id] when Graph did not confirm
+    the cancel (no answer, or an error that may come after the work) and the appointment was gone
+    afterwards: cancelled by this request, or already before it. Such an id is reported
+    cancelled, and a cancel that may have taken effect is reported as the cancel's failure, never
+    as a read's.
+    """
+    read, write = client.read_then_write(_read_op(client, business_id, appointment_id),
+                                         _cancel_op(business_id, appointment_id, cancellation_message))
+    present, absent, failed = _sort_reads([read])
+    if write is None:
+        return present, absent, failed, [], []
+    if present:
+        return present, absent, failed, [write], []
+    # The cancel ran (or may have) but the read gave nothing usable (malformed, or its batch went
+    # unanswered and the read made again no longer finds the appointment): the cancel's own
+    # outcome tells the story. Done only by a probe means nobody can tell who cancelled it.
+    uncertain = [appointment_id] if write.result == "done" and write.probed else []
+    return [{"id": appointment_id}], [], [], [write], uncertain
 
 
 def sort_cancel_outcomes(outcomes):

@@ -317,12 +317,22 @@ def main():
     client = gm.client()
     result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
 
-    # Read first: what exists decides what is cancelled, in check mode and for real alike.
+    # Read first: what exists decides what is cancelled, in check mode and for real alike. One
+    # appointment is read and cancelled in one round trip (the cancel runs only if the read found it).
     failed = []
+    outcomes = None
     try:
         if match is not None:
             present = bookings.read_window(client, business_id, window[0], window[1], match)
             absent = []
+        elif len(wanted) == 1 and not module.check_mode:
+            present, absent, unread, outcomes, uncertain = bookings.read_and_cancel(
+                client, business_id, wanted[0], params["cancellation_message"])
+            failed = [(appointment_id, error, "Read") for appointment_id, error in unread]
+            for appointment_id in uncertain:
+                module.warn("Graph did not confirm the cancel of appointment %s (no answer, or an error) and the appointment "
+                            "is gone now: it was cancelled by this task, or was already absent before it. The cancel was not "
+                            "sent again." % appointment_id)
         else:
             present, absent, unread = bookings.read_appointments(client, business_id, wanted)
             # Not cancelled: without a successful read nobody knows whether it still exists.
@@ -336,7 +346,8 @@ def main():
 
     if not module.check_mode and to_cancel:
         try:
-            outcomes = bookings.cancel_appointments(client, business_id, to_cancel, params["cancellation_message"])
+            if outcomes is None:
+                outcomes = bookings.cancel_appointments(client, business_id, to_cancel, params["cancellation_message"])
         except Exception as exc:
             gm.fail_graph(exc, "Cancelling the appointments of %s failed" % business_id, **result)
         to_cancel, gone_meanwhile, failed_cancels = bookings.sort_cancel_outcomes(outcomes)
