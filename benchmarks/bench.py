@@ -17,7 +17,7 @@ from ansible-playbook runs timed by the bench_timer callback; (a) and (b) are ch
 cancelled every item exactly once. Speed is reported, never asserted in a unit test.
 
 Environment: BENCH_SIZES (default "20,200,1000"), BENCH_LOOP_MAX (largest N for (c) and (d),
-default 200), BENCH_MEMORY_N (default 5000), BENCH_REPEAT (single-task repeats, default 5).
+default 200), BENCH_MEMORY_N (default 5000), BENCH_REPEAT (single-task repeats, default 9).
 """
 
 import copy
@@ -309,7 +309,7 @@ def fmt_s(value):
 
 
 def main():
-    repeat = int(os.environ.get("BENCH_REPEAT", "5"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "9"))
     loop_max = int(os.environ.get("BENCH_LOOP_MAX", "200"))
     memory_n = int(os.environ.get("BENCH_MEMORY_N", "5000"))
     emulator = Emulator()
