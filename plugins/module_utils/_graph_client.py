@@ -409,15 +409,7 @@ class GraphClient:
         done = read.outcome.error is None and read.outcome.status is not None and 200 <= read.outcome.status < 300
         if reread and write.outcome is None and write.ambiguous:
             # The whole batch went unanswered: the read made again after it is the probe of the write.
-            write.probed = True
-            write.pending_probe = False
-            if read.outcome.error is not None and read.outcome.status != 404:
-                self._give_up(write, write.last_error, "reading {0} to check whether it took effect failed ({1}); not re-sent"
-                              .format(write_op.probe_path, read.outcome.error))
-            elif write_op.probe_done(read.outcome.status, read.outcome.body):
-                self._finish(write, status=write.last_error.status if write.last_error else None, result="done")
-            else:
-                write.due = self._clock()
+            self._judge_probe(write, read.outcome)
         elif write.outcome is None and not done:
             # The write did not run (424 behind the failed read, or refused unrun) and the read,
             # made again if it had to be, does not find the item: nothing to write.
@@ -717,18 +709,19 @@ class GraphClient:
     def _probe(self, items):
         """Read each ambiguous write's probe_path; done if it took effect, else schedule one re-send."""
         reads = [ReadOp(n, item.op.probe_path, None, item.op.mailbox, item.op.outlook) for n, item in enumerate(items)]
-        outcomes = self.read_many(reads)
-        for item, outcome in zip(items, outcomes):
-            item.probed = True
-            item.pending_probe = False
-            if outcome.error is not None and outcome.status != 404:
-                err = item.last_error
-                self._give_up(item, err, "reading {0} to check whether it took effect failed ({1}); not re-sent"
-                              .format(item.op.probe_path, outcome.error))
-                continue
-            if item.op.probe_done(outcome.status, outcome.body):
-                self._finish(item, status=item.last_error.status if item.last_error else None, result="done")
-                continue
+        for item, outcome in zip(items, self.read_many(reads)):
+            self._judge_probe(item, outcome)
+
+    def _judge_probe(self, item, outcome):
+        """Settle an ambiguous write from a read of its probe_path: done, failed, or one re-send scheduled."""
+        item.probed = True
+        item.pending_probe = False
+        if outcome.error is not None and outcome.status != 404:
+            self._give_up(item, item.last_error, "reading {0} to check whether it took effect failed ({1}); not re-sent"
+                          .format(item.op.probe_path, outcome.error))
+        elif item.op.probe_done(outcome.status, outcome.body):
+            self._finish(item, status=item.last_error.status if item.last_error else None, result="done")
+        else:
             # The probe shows the write did not take effect: sending it again is safe.
             self._retry_later(item, _Answer(None, {"Retry-After": item.pending_retry_after} if item.pending_retry_after else {},
                                             None, None), item.last_error)
