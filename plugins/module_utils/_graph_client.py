@@ -367,13 +367,19 @@ class GraphClient:
             rel = self._check_next_link(link)
             url = link
 
+    def _read_item(self, index, op):
+        url, rel = self._url(op.path, op.params)
+        return _Item(index, "read", op, "GET", url, rel, None)
+
+    def _write_item(self, index, op):
+        if op.probe_path is not None and op.probe_done is None:
+            raise ValueError("a write with a probe_path needs probe_done")
+        url, rel = self._url(op.path)
+        return _Item(index, "write", op, op.method or "POST", url, rel, op.body)
+
     def read_many(self, ops):
         """GET many resources ($batch when more than one); [ReadOutcome] in input order, never raises GraphError."""
-        items = []
-        for index, op in enumerate(ops):
-            url, rel = self._url(op.path, op.params)
-            items.append(_Item(index, "read", op, "GET", url, rel, None))
-        return self._run(items)
+        return self._run([self._read_item(index, op) for index, op in enumerate(ops)])
 
     def read_then_write(self, read_op, write_op):
         """Read one item and write it in the same $batch, the write dependsOn the read: one round trip.
@@ -382,18 +388,16 @@ class GraphClient:
         nothing), so this is for a write that follows from the item existing at all, as a Bookings
         cancel does. Returns (ReadOutcome, WriteOutcome or None): None when the read found nothing
         (or failed) and the write did not run. A write that ran is always returned, whatever the
-        read said (Graph runs it after any 2xx read, a malformed one too). What the one batch leaves unsettled goes on as
-        read_many() and write_at_most_once() would: a throttled or failed read is retried first,
-        and the write is sent only after a 2xx read. When the whole batch went unanswered, the
-        write may have run: the read, retried, is its probe (write_op.probe_path must be the path
-        read), and the write is never sent again unless that read shows it did not take effect.
+        read said (Graph runs it after any 2xx read, a malformed one too). What the one batch
+        leaves unsettled goes on as read_many() and write_at_most_once() would: a throttled or
+        failed read is retried first, and the write is sent only after a 2xx read. When the whole
+        batch went unanswered, the write may have run: the read, retried, is its probe
+        (write_op.probe_path must be the path read), and the write is never sent again unless that
+        read shows it did not take effect.
         """
-        if write_op.probe_path is None or write_op.probe_done is None:
-            raise ValueError("read_then_write: the write needs probe_path and probe_done")
-        url, rel = self._url(read_op.path, read_op.params)
-        read = _Item(0, "read", read_op, "GET", url, rel, None)
-        url, rel = self._url(write_op.path)
-        write = _Item(1, "write", write_op, write_op.method or "POST", url, rel, write_op.body)
+        if write_op.probe_path is None:
+            raise ValueError("read_then_write: the write needs a probe_path (the path read)")
+        read, write = self._read_item(0, read_op), self._write_item(1, write_op)
         unchained = write.mailbox in self._unchained
         self._send_chunk([_Group(read.mailbox, [read, write], 1)])
         if not unchained:
@@ -423,13 +427,7 @@ class GraphClient:
 
     def write_at_most_once(self, ops):
         """Send each write at most once in effect; [WriteOutcome] in input order (see architecture.md)."""
-        items = []
-        for index, op in enumerate(ops):
-            if op.probe_path is not None and op.probe_done is None:
-                raise ValueError("write_at_most_once: probe_path needs probe_done")
-            url, rel = self._url(op.path)
-            items.append(_Item(index, "write", op, op.method or "POST", url, rel, op.body))
-        return self._run(items)
+        return self._run([self._write_item(index, op) for index, op in enumerate(ops)])
 
     # ---------------------------------------------------------------- the scheduler
 
