@@ -33,10 +33,10 @@ Choices forced by Graph (see ../shared/graph/NOTES.md, "Errors, throttling, batc
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
-import uuid
 
 from collections import namedtuple
 from urllib.parse import urlencode, urlsplit
@@ -61,6 +61,15 @@ BACKOFF_CAP = 30.0
 RETRY_STATUSES = frozenset((429, 503, 504))
 AMBIGUOUS_WRITE_STATUSES = frozenset((500, 502, 503, 504))
 DEFAULT_MAX_WORKERS = 8
+
+
+def new_request_id():
+    """A random (version 4) UUID for client-request-id, made here: importing uuid costs a module run 3 ms."""
+    octets = bytearray(os.urandom(16))
+    octets[6] = (octets[6] & 0x0F) | 0x40  # version 4
+    octets[8] = (octets[8] & 0x3F) | 0x80  # the RFC 9562 variant
+    digits = octets.hex()
+    return "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
 
 
 def parse_retry_after(value, now=None):
@@ -258,7 +267,7 @@ class GraphClient:
     # ---------------------------------------------------------------- one HTTP exchange
 
     def _headers(self, outlook, body):
-        crid = str(uuid.uuid4())
+        crid = new_request_id()
         headers = {
             "Accept": "application/json",
             "client-request-id": crid,

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import (
-    BACKOFF_CAP, GraphClient, WriteOp, parse_retry_after)
+    BACKOFF_CAP, GraphClient, WriteOp, new_request_id, parse_retry_after)
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import HttpsTransport, TransportError
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled, GraphTransportError, GraphUnauthorized)
@@ -35,9 +35,23 @@ def test_get_sends_exact_request(make_client):
     assert first.headers["Prefer"] == 'IdType="ImmutableId"'
     assert "Prefer" not in second.headers
     ids = [r.headers["client-request-id"] for r in adapter.requests]
-    assert len(set(ids)) == 2 and all(uuid.UUID(i) for i in ids)
+    assert len(set(ids)) == 2
+    for crid in ids:
+        parsed = uuid.UUID(crid)
+        assert str(parsed) == crid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
     assert first.body is None and first.raw_body is None
 
+
+
+def test_request_ids_are_random_version_4_uuids():
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for crid in ids:
+        parsed = uuid.UUID(crid)
+        assert str(parsed) == crid and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # Every one of the 122 random bits varies: no digit position outside the fixed ones is constant.
+    for position in (i for i in range(36) if i not in (8, 13, 14, 18, 23)):
+        assert len(set(crid[position] for crid in ids)) > 1, position
 
 def test_dot_segments_are_sent_encoded(make_client):
     client, adapter = make_client([OK])
