@@ -42,9 +42,8 @@ def test_get_sends_exact_request(make_client):
     assert first.body is None and first.raw_body is None
 
 
-
 def test_request_ids_are_random_version_4_uuids():
-    ids = [new_request_id() for _ in range(2000)]
+    ids = [new_request_id() for dummy in range(2000)]
     assert len(set(ids)) == len(ids)
     for crid in ids:
         parsed = uuid.UUID(crid)
@@ -52,6 +51,7 @@ def test_request_ids_are_random_version_4_uuids():
     # Every one of the 122 random bits varies: no digit position outside the fixed ones is constant.
     for position in (i for i in range(36) if i not in (8, 13, 14, 18, 23)):
         assert len(set(crid[position] for crid in ids)) > 1, position
+
 
 def test_dot_segments_are_sent_encoded(make_client):
     client, adapter = make_client([OK])
