@@ -9,6 +9,15 @@ import subprocess
 import yaml
 
 
+def connection_defaults(conn, **extra):
+    """module_defaults for the emulator's client-secret app (conn: the emulator's connection file)."""
+    defaults = {"tenant_id": conn["tenant_id"], "client_id": conn["apps"]["secret"]["client_id"],
+                "client_secret": conn["apps"]["secret"]["client_secret"], "graph_endpoint": conn["graph_endpoint"],
+                "authority_host": conn["authority_host"], "ca_path": conn["ca_path"]}
+    defaults.update(extra)
+    return defaults
+
+
 class PlaybookRunner:
     """Runs a play of given tasks with ansible-playbook in an isolated HOME and temp dirs."""
 

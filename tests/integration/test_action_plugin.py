@@ -7,15 +7,11 @@ loop: all through it, in real ansible-playbook runs, checked through the emulato
 import collections
 import json
 
+from playbook_runner import connection_defaults
+
 BUSINESS_ID = "contosoclinic@contoso.example"
 FIRST = "AAMkAD5gD_eusNSOjbVuS1xDH0q0vkNJ9Cej-UrzqXIM_HueE=="
 LOOPED = ["AAMkADyac4z8XXtH0XIMmxcY-O2H4EsQSE-doX8bqJwhB_p3w==", "AAMkAD7xIo9yQcnInNChA8NMZidpZTSheQsUJjYiGF8x6gAaI=="]
-
-
-def defaults(conn):
-    return {"tenant_id": conn["tenant_id"], "client_id": conn["apps"]["secret"]["client_id"],
-            "client_secret": conn["apps"]["secret"]["client_secret"], "graph_endpoint": conn["graph_endpoint"],
-            "authority_host": conn["authority_host"], "ca_path": conn["ca_path"]}
 
 
 def cancel(appointment_id, **task):
@@ -37,7 +33,7 @@ def test_check_mode_and_diff_go_through_the_action(emu, playbook):
     result = playbook.run([cancel(FIRST, check_mode=True, diff=True, register="planned"),
                            {"name": "Show the plan", "ansible.builtin.assert": {"that": [
                                "planned is changed", "planned.diff.before is mapping"]}}],
-                          "--diff", module_defaults=defaults(emu.conn))
+                          "--diff", module_defaults=connection_defaults(emu.conn))
     assert result.returncode == 0, result.stdout[-5000:]
     assert FIRST in result.stdout, "diff must show the appointment that would be cancelled"
     assert not writes(emu) and not emu.notifications(), json.dumps(emu.notifications())
@@ -48,7 +44,7 @@ def test_async_and_loop_go_through_the_action_and_cancel_once(emu, playbook):
              cancel("{{ item }}", name="Cancel in a loop", loop=LOOPED)]
     # The isolated HOME would split ~/.ansible_async between the job and async_status: one folder.
     env = {"ANSIBLE_ASYNC_DIR": str(playbook.tmp_path / "async")}
-    first = playbook.run(tasks, env=env, module_defaults=defaults(emu.conn))
+    first = playbook.run(tasks, env=env, module_defaults=connection_defaults(emu.conn))
     assert first.returncode == 0, first.stdout[-5000:]
     assert notified(emu) and set(notified(emu)) == {FIRST} | set(LOOPED), json.dumps(emu.notifications())
     customers = [n["recipient"] for n in emu.notifications()]
@@ -56,7 +52,7 @@ def test_async_and_loop_go_through_the_action_and_cancel_once(emu, playbook):
     sent = len(writes(emu))
     assert sent == 3, "one cancel per appointment, got %d" % sent
 
-    again = playbook.run(tasks, env=env, module_defaults=defaults(emu.conn))
+    again = playbook.run(tasks, env=env, module_defaults=connection_defaults(emu.conn))
     assert again.returncode == 0, again.stdout[-5000:]
     assert "changed=0" in again.stdout, again.stdout[-3000:]
     assert len(writes(emu)) == sent and len(emu.notifications()) == len(customers), "the rerun must send nothing"

@@ -14,6 +14,8 @@ import stat
 import pytest
 import requests
 
+from playbook_runner import connection_defaults
+
 BUSINESS_ID = "contosoclinic@contoso.example"
 APPOINTMENT_ID = "AAMkAD5gD_eusNSOjbVuS1xDH0q0vkNJ9Cej-UrzqXIM_HueE=="
 
@@ -126,8 +128,7 @@ def test_every_auth_method_works_and_keeps_its_secrets(case, emu, playbook):
 
 def test_two_tasks_share_one_token_and_the_cache_is_private(emu, playbook):
     conn = emu.conn
-    defaults = dict(endpoint_args(conn), tenant_id=conn["tenant_id"], client_id=conn["apps"]["secret"]["client_id"],
-                    client_secret=conn["apps"]["secret"]["client_secret"])
+    defaults = connection_defaults(conn)
     first = playbook.run([info_task(), dict(info_task(), name="Read it again")], module_defaults=defaults)
     assert first.returncode == 0, first.stdout[-5000:]
     assert len(emu.token_requests()) == 1, json.dumps(emu.token_requests())

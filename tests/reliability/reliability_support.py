@@ -167,15 +167,6 @@ class Ledger:
         assert not problems, "\n".join(problems)
 
 
-def connection_defaults(conn, **extra):
-    """module_defaults for the secret app against the emulator."""
-    defaults = {"tenant_id": conn["tenant_id"], "client_id": conn["apps"]["secret"]["client_id"],
-                "client_secret": conn["apps"]["secret"]["client_secret"], "graph_endpoint": conn["graph_endpoint"],
-                "authority_host": conn["authority_host"], "ca_path": conn["ca_path"]}
-    defaults.update(extra)
-    return defaults
-
-
 # ------------------------------------------------------------------------------ the record
 
 

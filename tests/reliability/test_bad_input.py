@@ -10,6 +10,7 @@ Repeated ids are not bad input: they are cancelled once and each recipient notif
 import pytest
 
 import reliability_support as rs
+from playbook_runner import connection_defaults
 
 MANY = 50000
 
@@ -149,7 +150,7 @@ def test_repeated_ids_are_cancelled_once(module, emu, runner, ledger):
     key = "appointment_ids" if module == "booking" else "event_ids"
     task = rs.cancel_task("repeated ids", module, items)
     task[rs.MODULES[module]][key] = [first.id, first.id, second.id, first.id, second.id]
-    play = runner.play([task], module_defaults=rs.connection_defaults(emu.conn))
+    play = runner.play([task], module_defaults=connection_defaults(emu.conn))
     record = rs.Record(emu)
     case = ledger.case("bad input: %s" % module, "repeated ids (not refused: each cancelled once)")
     rs.check_first_run(case, record, play["repeated ids"], items, "ok")

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.api import http_date
 import reliability_support as rs
+from playbook_runner import connection_defaults
 
 SHAPES = [("booking", "single"), ("booking", "bulk"), ("event", "single"), ("event", "bulk")]
 BULK = 3  # items of a bulk case; the fault strikes the middle one (or the $batch carrying it)
@@ -139,7 +140,7 @@ def check_struck(case, record, item):
 @pytest.mark.parametrize("module,shape", SHAPES)
 def test_transient_faults_are_survived(module, shape, emu, runner, ledger):
     count = BULK if shape == "bulk" else 1
-    defaults = rs.connection_defaults(emu.conn, retries=3, max_wait=30)
+    defaults = connection_defaults(emu.conn, retries=3, max_wait=30)
     plan, tasks = [], []
     for index, (name, rules, options, extra) in enumerate(TRANSIENT):
         items = rs.seed_items(emu, module, _tag("T" + module[0] + shape[0], index), count)
@@ -161,7 +162,7 @@ def test_transient_faults_are_survived(module, shape, emu, runner, ledger):
 @pytest.mark.parametrize("module,shape", SHAPES)
 def test_lasting_faults_fail_naming_ids_and_error_and_a_rerun_finishes(module, shape, emu, runner, ledger):
     count = BULK if shape == "bulk" else 1
-    defaults = rs.connection_defaults(emu.conn, retries=1, max_wait=10)
+    defaults = connection_defaults(emu.conn, retries=1, max_wait=10)
     plan, tasks = [], []
     for index, (name, rules, fragments, ok_for) in enumerate(PERSISTENT):
         items = rs.seed_items(emu, module, _tag("P" + module[0] + shape[0], index), count)
@@ -196,7 +197,7 @@ def test_batch_mixing_204_404_429_424_500(module, emu, runner, ledger):
     emu.add_fault("status_500_unknown", method="POST", path_regex=rs.cancel_regex(broken))
     name = "mixed batch"
     tasks = [rs.cancel_task(name, module, items)]
-    runs = _run_three_times(emu, runner, rs.connection_defaults(emu.conn, retries=3, max_wait=30), tasks)
+    runs = _run_three_times(emu, runner, connection_defaults(emu.conn, retries=3, max_wait=30), tasks)
     case = ledger.case("faults: %s bulk" % module, "one $batch answering 2xx, 404, 429, 424 and 500")
     record_1 = runs[0][1]
     result = (runs[0][0][name] or {}).get("result", {})
@@ -240,8 +241,8 @@ def test_token_endpoint_refusing_the_client_sends_nothing_and_a_rerun_finishes(e
     first = runner.play(tasks, module_defaults=bad)
     record_1 = rs.Record(emu)
     refusals = [t for t in record_1.token_requests if t["error"] == "invalid_client" and t["status"] == 400]
-    second = runner.play(tasks, module_defaults=rs.connection_defaults(conn))
-    third = runner.play(tasks, module_defaults=rs.connection_defaults(conn))
+    second = runner.play(tasks, module_defaults=connection_defaults(conn))
+    third = runner.play(tasks, module_defaults=connection_defaults(conn))
     record_3 = rs.Record(emu)
     for name, items in plan:
         case = ledger.case("faults: %s" % name, "token endpoint answers 400 invalid_client")
@@ -287,7 +288,7 @@ def test_token_expiring_mid_task(emu, runner, ledger):
 
     watcher = threading.Thread(target=expire_during_each_read, daemon=True)
     watcher.start()
-    defaults = rs.connection_defaults(emu.conn, timeout=10)
+    defaults = connection_defaults(emu.conn, timeout=10)
     first = runner.play(tasks, module_defaults=defaults)
     watcher.join(10)
     record_1 = rs.Record(emu)

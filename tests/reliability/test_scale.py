@@ -8,6 +8,7 @@ notified exactly once, and the rerun, under the same limits, changes nothing."""
 import pytest
 
 import reliability_support as rs
+from playbook_runner import connection_defaults
 
 STORM_ITEMS = 1000
 SCALE_ITEMS = 5000
@@ -15,7 +16,7 @@ SCALE_ITEMS = 5000
 
 def _load_case(emu, runner, case, module, items, options):
     task = rs.cancel_task("cancel all", module, items, **options)
-    defaults = rs.connection_defaults(emu.conn)
+    defaults = connection_defaults(emu.conn)
     first = runner.play([task], module_defaults=defaults)
     record_1 = rs.Record(emu)
     second = runner.play([task], module_defaults=defaults)
