@@ -87,8 +87,15 @@ docs-lint: collection
 	$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
 		--validate-collection-refs dependent --disallow-unknown-collection-refs $(COLLECTION)
 
+# Tests that need no emulator (scripted HTTP, real sockets on 127.0.0.1): run by pytest here (a skip fails
+# the run), then as `ansible-test units` runs them, on a copy at a real ansible_collections path.
 units: collection
 	$(PYTEST) -n 2 tests/unit
+	$(PY) hacking/prepare_ansible_test.py
+	rm -rf $(BUILD)/units
+	$(PY) hacking/copy_tree.py $(BUILD)/units/ansible_collections/graphops/msgraph
+	cd $(BUILD)/units/ansible_collections/graphops/msgraph && git init -q && \
+		$(VENV)/bin/ansible-test units --python 3.11 --venv --color no
 
 # End-to-end suites: real ansible-playbook runs against the emulator (module EXAMPLES, ...).
 integration: collection

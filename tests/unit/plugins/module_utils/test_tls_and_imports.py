@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import trustme
 
+from ansible_collections.graphops.msgraph.plugins.module_utils import _graph_client
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient, WriteOp
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphTransportError
@@ -99,7 +100,8 @@ def test_default_verification_is_on():
     assert client.verify is True and client.session.pinned_verify is True and new_session().pinned_verify is True
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+# The folder that holds ansible_collections/, wherever the tests run from (make units, ansible-test units).
+COLLECTIONS_ROOT = _graph_client.__file__[:_graph_client.__file__.rindex(os.sep + "ansible_collections" + os.sep)]
 _BLOCKER = """
 import sys
 class Block:
@@ -112,7 +114,7 @@ sys.meta_path.insert(0, Block())
 
 def _run(code, blocked=()):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (COLLECTIONS_ROOT, os.environ.get("PYTHONPATH")) if p)
     script = _BLOCKER % {"blocked": list(blocked)} + code
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False)
 
