@@ -90,7 +90,8 @@ docs-lint: collection
 units: collection
 	$(PYTEST) -n 2 tests/unit
 
-# End-to-end suites: real ansible-playbook runs against the emulator (module EXAMPLES, ...).
+# Against the emulator: each module through main() (tests/integration/modules) and end-to-end
+# suites, real ansible-playbook runs (module EXAMPLES, ...).
 integration: collection
 	$(PYTEST) -n 2 tests/integration
 
