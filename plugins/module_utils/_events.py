@@ -116,6 +116,7 @@ class EventAddress:
     def instances_path(self, series_id):
         return self._path(self.owner + "/events/{event_id}/instances", event_id=series_id)
 
+
 def _address(params):
     return EventAddress(user=params["user"], group_id=params["group_id"], calendar_id=params["calendar_id"],
                         calendar_group_id=params["calendar_group_id"])
@@ -208,6 +209,7 @@ def diff_entry(event):
     summary = summarize(event)
     return dict((k, summary[k]) for k in ("subject", "start", "end", "type", "attendee_count"))
 
+
 # ---------------------------------------------------------------------------------------------
 # Reads
 
@@ -279,7 +281,8 @@ class Plan:
     Filled by plan_cancel() (reads only, the same in check mode and for real), then by cancel().
     """
 
-    def __init__(self):
+    def __init__(self, address):
+        self.address = address
         self.to_cancel = []  # (reported id, event body)
         self.already_cancelled = []
         self.already_absent = []
@@ -321,7 +324,7 @@ class Plan:
 def plan_cancel(client, selection):
     """Read what the selection names and classify it; a Plan. Raises GraphError, or InvalidInputError
     for an occurrence the series does not have."""
-    plan = Plan()
+    plan = Plan(selection.address)
     if selection.ids is not None:
         _plan_ids(client, selection.address, selection.ids, plan)
     elif selection.series_id is not None:
@@ -403,12 +406,12 @@ def _cancel_op(address, reported_id, event, comment):
                    probe_done=is_cancelled_probe)
 
 
-def cancel(client, address, plan, comment):
+def cancel(client, plan, comment):
     """Cancel every event of plan.to_cancel at most once (the client batches and probes).
 
     Fills plan.cancelled, plan.gone_meanwhile and plan.cancel_failures, and sets each summary's result.
     """
-    outcomes = client.write_at_most_once([_cancel_op(address, rid, event, comment) for rid, event in plan.to_cancel])
+    outcomes = client.write_at_most_once([_cancel_op(plan.address, rid, event, comment) for rid, event in plan.to_cancel])
     for outcome in outcomes:
         if outcome.result == "done":
             plan.cancelled.append(outcome.key)

@@ -374,7 +374,7 @@ def main():
         result["diff"] = plan.diff()
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the events failed", result):
-            events.cancel(client, selection.address, plan, gm.params["comment"])
+            events.cancel(client, plan, gm.params["comment"])
     _report(gm, plan, result)
 
 

@@ -205,11 +205,11 @@ def test_plan_of_an_absent_or_cancelled_series():
 
 def test_cancel_sends_one_write_per_event_by_immutable_id_and_settles_each_summary():
     address = events.EventAddress(user=UPN)
-    plan = events.Plan()
+    plan = events.Plan(address)
     for reported, immutable in (("a", "IMM-a"), ("b", "IMM-b"), ("c", "IMM-c")):
         plan.classify(reported, event(immutable), skip_not_organizer=False)
     client = FakeClient(writes={"b": "absent", "c": "failed"})
-    events.cancel(client, address, plan, None)
+    events.cancel(client, plan, None)
     assert [(op.key, op.path, op.body, op.probe_path) for op in client.sent] == [
         (key, "/users/%s/events/IMM-%s/cancel" % (UPN.replace("@", "%40"), key), {"Comment": ""},
          "/users/%s/events/IMM-%s" % (UPN.replace("@", "%40"), key)) for key in "abc"]
