@@ -7,14 +7,11 @@ Every outcome is asserted through the emulator's own record (requests, notificat
 not only through what the module returns. Seed ids come from tests/emulator/fixtures/tenant.json.
 """
 
-import json
-
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.graphops.msgraph.plugins.modules import calendar_event_cancel
 from emulator.graph.store import derive_immutable_id
+from module_runner import module_credentials, run_main
 
 # Seeded in tests/emulator/fixtures/tenant.json (mailbox of the organizer, Adele Vance).
 BUDGET = "AAMkADvlmEnFKhcQh4mZbhfE2GrV-NcA0hryR2R3_War8mblc="  # 3 attendees, 2027-03-02
@@ -36,30 +33,11 @@ ATTENDEES = {BUDGET: 3, VENDOR: 1, WORKSHOP: 3, SERIES: 2, FALCON: 1, HANDOVER: 
 # --------------------------------------------------------------------------- helpers
 
 
-def credentials(emu, kind="app"):
-    base = dict(graph_endpoint=emu["graph_endpoint"], authority_host=emu["authority_host"], ca_path=emu["ca_path"],
-                tenant_id=emu["tenant_id"], token_cache_path="", retries=1, max_wait=5)
-    if kind == "app":
-        base.update(client_id=emu["apps"]["secret"]["client_id"], client_secret=emu["apps"]["secret"]["client_secret"])
-    elif kind == "delegated":
-        organizer = emu["users"]["organizer"]
-        base.update(auth_method="password", client_id=emu["apps"]["public"]["client_id"],
-                    username=organizer["upn"], password=organizer["password"])
-    return base
-
-
 def run(module, emu, args, check=False, diff=False, kind="app", capsys=None):
     """Run module.main() in-process; returns (failed, result)."""
-    params = dict(credentials(emu, kind))
+    params = module_credentials(emu, kind, retries=1, max_wait=5)
     params.update(args)
-    params["_ansible_check_mode"] = check
-    params["_ansible_diff"] = diff
-    with patch_module_args(params):
-        with pytest.raises(SystemExit) as exit_info:
-            module.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    return exit_info.value.code != 0 or result.get("failed", False), result
+    return run_main(module, params, capsys, check=check, diff=diff)
 
 
 def cancels(emu):
