@@ -330,6 +330,7 @@ BAD_INPUT = [
     ("match.staff_member_id", dict(match=dict(WEEK, staff_member_id="x#y"))),
     ("match.end", dict(match=dict(start="2027-03-02T00:00:00Z", end="2027-03-01T00:00:00Z"))),
     ("match.start", dict(match=dict(start="next monday", end="2027-03-01T00:00:00Z"))),
+    ("match.start", dict(match=dict(start="0001-01-01T00:00:00+01:00", end="2027-03-01T00:00:00Z"))),  # before year 1 in UTC
     ("mutually exclusive", dict(appointment_id=IDS[0], appointment_ids=[IDS[1]])),
     ("one of", dict()),
 ]

@@ -345,8 +345,9 @@ def test_occurrence_date_without_occurrence_fails_clearly(cancel, emu, upn, day)
     assert cancels(emu) == [] and emu.notifications() == []
 
 
-def test_occurrence_bad_date(cancel, emu, upn):
-    failed, result = cancel(dict(user=upn, occurrence=dict(series_id=SERIES, date="15/03/2027")))
+@pytest.mark.parametrize("day", ["15/03/2027", "9999-12-31"], ids=["not-a-day", "last-day"])
+def test_occurrence_bad_date(cancel, emu, upn, day):
+    failed, result = cancel(dict(user=upn, occurrence=dict(series_id=SERIES, date=day)))
     assert failed and "occurrence.date" in result["msg"]
     assert graph_calls(emu) == []
 

@@ -107,7 +107,8 @@ def test_me_with_app_token_fails_before_any_request(info, emu):
     (dict(user="u", event_id="x#y"), "event_id"),
     (dict(user="u", start="yesterday", end="2027-03-01"), "start"),
     (dict(user="u", start="2027-03-02", end="2027-03-01"), "end must be after start"),
-], ids=["user", "event_id", "start", "order"])
+    (dict(user="u", start="2027-03-02", end="9999-12-31T23:30:00-01:00"), "end"),  # after year 9999 in UTC
+], ids=["user", "event_id", "start", "order", "out-of-range"])
 def test_bad_input_sends_nothing(info, emu, args, needle):
     failed, result = info(args)
     assert failed and needle in result["msg"]
