@@ -296,7 +296,55 @@ def find_appointments(client, selection):
 
 
 # ---------------------------------------------------------------------------------------------
-# The cancel operations
+# The plan of a cancel
+
+
+class Plan:
+    """What a cancel does: the appointments to cancel, those already absent, what failed.
+
+    Filled by plan_cancel() (reads; the same in check mode and for real), then by cancel().
+    """
+
+    def __init__(self, business_id):
+        self.business_id = business_id
+        self.to_cancel = []  # ids of the appointments found
+        self.summaries = {}  # id -> appointment_summary(), as read before any change
+        self.already_absent = []
+        self.failures = []  # (id, error, step): step "Read" (never cancelled) or "Cancel"
+        self.uncertain = []  # ids whose cancel Graph did not confirm, gone afterwards (see read_and_cancel)
+        self.cancelled = []  # set by cancel()
+        self.sent = None  # the cancel's [WriteOutcome] when plan_cancel() sent it with the read
+
+    def diff(self, ids):
+        return build_diff([self.summaries[i] for i in ids])
+
+
+def plan_cancel(client, selection, cancellation_message, check_mode):
+    """Read what the selection names: a Plan. Raises GraphError when a window can not be read.
+
+    What exists decides what is cancelled, in check mode and for real alike. Outside check mode one
+    appointment is read and cancelled in one round trip (Graph runs the cancel only if the read
+    found it); cancel() then reports that cancel's outcome instead of sending another.
+    """
+    plan = Plan(selection.business_id)
+    absent, unread = [], []
+    if selection.window is not None:
+        present = read_window(client, selection.business_id, selection.window[0], selection.window[1], selection.filters)
+    elif len(selection.ids) == 1 and not check_mode:
+        present, absent, unread, plan.sent, plan.uncertain = read_and_cancel(
+            client, selection.business_id, selection.ids[0], cancellation_message)
+    else:
+        present, absent, unread = read_appointments(client, selection.business_id, selection.ids)
+    plan.to_cancel = [a.get("id") for a in present]
+    plan.summaries = dict((a.get("id"), appointment_summary(a)) for a in present)
+    plan.already_absent = list(absent)
+    # Not cancelled: without a successful read nobody knows whether it still exists.
+    plan.failures = [(appointment_id, error, "Read") for appointment_id, error in unread]
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# The cancel
 
 
 def _cancelled_already(status, body):
@@ -354,54 +402,6 @@ def sort_cancel_outcomes(outcomes):
         else:
             failed.append((outcome.key, outcome.error))
     return done, absent, failed
-
-
-# ---------------------------------------------------------------------------------------------
-# The plan of a cancel, and the cancel
-
-
-class Plan:
-    """What a cancel does: the appointments to cancel, those already absent, what failed.
-
-    Filled by plan_cancel() (reads; the same in check mode and for real), then by cancel().
-    """
-
-    def __init__(self, business_id):
-        self.business_id = business_id
-        self.to_cancel = []  # ids of the appointments found
-        self.summaries = {}  # id -> appointment_summary(), as read before any change
-        self.already_absent = []
-        self.failures = []  # (id, error, step): step "Read" (never cancelled) or "Cancel"
-        self.uncertain = []  # ids whose cancel Graph did not confirm, gone afterwards (see read_and_cancel)
-        self.cancelled = []  # set by cancel()
-        self.sent = None  # the cancel's [WriteOutcome] when plan_cancel() sent it with the read
-
-    def diff(self, ids):
-        return build_diff([self.summaries[i] for i in ids])
-
-
-def plan_cancel(client, selection, cancellation_message, check_mode):
-    """Read what the selection names: a Plan. Raises GraphError when a window can not be read.
-
-    What exists decides what is cancelled, in check mode and for real alike. Outside check mode one
-    appointment is read and cancelled in one round trip (Graph runs the cancel only if the read
-    found it); cancel() then reports that cancel's outcome instead of sending another.
-    """
-    plan = Plan(selection.business_id)
-    absent, unread = [], []
-    if selection.window is not None:
-        present = read_window(client, selection.business_id, selection.window[0], selection.window[1], selection.filters)
-    elif len(selection.ids) == 1 and not check_mode:
-        present, absent, unread, plan.sent, plan.uncertain = read_and_cancel(
-            client, selection.business_id, selection.ids[0], cancellation_message)
-    else:
-        present, absent, unread = read_appointments(client, selection.business_id, selection.ids)
-    plan.to_cancel = [a.get("id") for a in present]
-    plan.summaries = dict((a.get("id"), appointment_summary(a)) for a in present)
-    plan.already_absent = list(absent)
-    # Not cancelled: without a successful read nobody knows whether it still exists.
-    plan.failures = [(appointment_id, error, "Read") for appointment_id, error in unread]
-    return plan
 
 
 def cancel(client, plan, cancellation_message):
