@@ -97,7 +97,8 @@ units: collection
 	cd $(BUILD)/units/ansible_collections/graphops/msgraph && git init -q && \
 		$(VENV)/bin/ansible-test units --python 3.11 --venv --color no
 
-# End-to-end suites: real ansible-playbook runs against the emulator (module EXAMPLES, ...).
+# Against the emulator: each module through main() (tests/integration/modules) and end-to-end
+# suites, real ansible-playbook runs (module EXAMPLES, ...).
 integration: collection
 	$(PYTEST) -n 2 tests/integration
 

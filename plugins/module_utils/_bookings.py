@@ -5,23 +5,23 @@
 
 # This module_utils is PRIVATE to the graphops.msgraph collection. It may change without notice.
 
-"""Microsoft Bookings domain logic shared by booking_appointment_cancel and booking_appointment_info.
+"""Microsoft Bookings: the domain logic of booking_appointment_cancel and booking_appointment_info.
 
-Nothing here talks HTTP itself (every request goes through the GraphClient) and nothing here
-imports ansible.module_utils, so the logic can be reused and tested without a module.
+What the user asked for (a Selection), the reads, the plan of a cancel (what to cancel, what is
+already absent, which reads failed) and the cancel operations, plus the summaries and diffs both
+modules return. Nothing here talks HTTP itself (every request goes through the GraphClient) and
+nothing here imports Ansible, so the logic can be reused and tested without a module.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-import re
-
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import CLOUDS
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
-from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
+from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_datetime, parse_window
 
 
 APPOINTMENT_PATH = "/solutions/bookingBusinesses/{business_id}/appointments/{appointment_id}"
@@ -53,15 +53,14 @@ def select_params(client):
 
 
 _UTC_NAMES = ("", "utc", "etc/utc", "gmt", "z", "coordinated universal time")
-_FRACTION = re.compile(r"^(?P<head>[^.]*)\.(?P<frac>\d+)(?P<tail>.*)$")
 
 
-def bookings_unavailable_message(cloud):
-    """The failure message for a cloud without Bookings (China, 21Vianet), or None when it is offered."""
+def check_cloud(cloud):
+    """Refuse a cloud without Bookings (China, 21Vianet) before any request."""
     if CLOUDS.get(cloud, {}).get("bookings", True):
-        return None
+        return
     operator = " (21Vianet)" if cloud == "china" else ""
-    return "Microsoft Bookings is not available in the %s%s cloud" % (cloud, operator)
+    raise InvalidInputError("Microsoft Bookings is not available in the %s%s cloud" % (cloud, operator), option="cloud")
 
 
 def is_missing_appointment(status, error=None, body=None):
@@ -74,48 +73,51 @@ def is_missing_appointment(status, error=None, body=None):
     return code != NOT_A_MEMBER_CODE
 
 
-def validate_ids(business_id, appointment_ids, option):
-    """validate_id() every input id, naming the option that carried it; returns nothing."""
-    validate_id(business_id, "business_id")
-    for value in appointment_ids:
-        validate_id(value, option)
+# ---------------------------------------------------------------------------------------------
+# What the user asked for
 
 
-def parse_timestamp(value, option):
-    """An ISO 8601 string as an aware UTC datetime; a value without an offset is taken as UTC.
+class Selection:
+    """The appointments a task is about, validated: ids, or a window with filters."""
 
-    Graph writes seven fractional digits (``2026-03-02T09:00:00.0000000Z``) and Python before 3.11
-    accepts neither those nor the ``Z`` suffix in fromisoformat(), so both are normalised first.
-    """
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError("%s must be an ISO 8601 date and time, got %r" % (option, value), option=option)
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    found = _FRACTION.match(text)
-    if found:
-        text = "%s.%s%s" % (found.group("head"), (found.group("frac") + "000000")[:6], found.group("tail"))
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError("%s must be an ISO 8601 date and time, got %r" % (option, value), option=option)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
+    def __init__(self, business_id, ids=None, window=None, filters=None):
+        self.business_id = business_id
+        self.ids = ids
+        self.window = window
+        self.filters = filters or {}
 
 
-def format_utc(moment):
-    """2026-03-02T09:00:00Z: the form sent to calendarView and returned in summaries."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _filters(source, prefix):
+    """The filters of FILTER_KEYS given in source, the ids among them validate_id()'d (option prefix + key)."""
+    for key in ("service_id", "staff_member_id"):
+        if source.get(key) is not None:
+            validate_id(source[key], prefix + key)
+    return dict((key, source.get(key)) for key in FILTER_KEYS)
 
 
-def parse_window(start, end, prefix=""):
-    """Validate a start/end pair; returns (start, end) as aware UTC datetimes, end after start."""
-    start_at = parse_timestamp(start, prefix + "start")
-    end_at = parse_timestamp(end, prefix + "end")
-    if end_at <= start_at:
-        raise InvalidInputError("%send (%s) must be after %sstart (%s)" % (prefix, end, prefix, start), option=prefix + "end")
-    return start_at, end_at
+def cancel_selection(params):
+    """booking_appointment_cancel's options, checked before any request. Raises InvalidInputError."""
+    business_id = validate_id(params["business_id"], "business_id")
+    match = params["match"]
+    if match is not None:
+        window = parse_window(match["start"], match["end"], "match.start", "match.end")
+        return Selection(business_id, window=window, filters=_filters(match, "match."))
+    if params["appointment_ids"] is not None:
+        return Selection(business_id, ids=validate_id_list(params["appointment_ids"], "appointment_ids"))
+    return Selection(business_id, ids=[validate_id(params["appointment_id"], "appointment_id")])
+
+
+def info_selection(params):
+    """booking_appointment_info's options, checked before any request. Raises InvalidInputError."""
+    business_id = validate_id(params["business_id"], "business_id")
+    if params["appointment_id"] is not None:
+        return Selection(business_id, ids=[validate_id(params["appointment_id"], "appointment_id")],
+                         filters=_filters(params, ""))
+    return Selection(business_id, window=parse_window(params["start"], params["end"]), filters=_filters(params, ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries and filters
 
 
 def _appointment_time(appointment, which):
@@ -132,7 +134,7 @@ def _time_moment(dtz):
     if zone not in _UTC_NAMES or not dtz.get("dateTime"):
         return None
     try:
-        return parse_timestamp(dtz["dateTime"], "dateTime")
+        return parse_datetime(dtz["dateTime"], "dateTime")
     except InvalidInputError:
         return None
 
@@ -220,6 +222,10 @@ def _overlaps(appointment, start_at, end_at):
     return begins < end_at and ends > start_at
 
 
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
 def appointment_path(business_id, appointment_id):
     return build_path(APPOINTMENT_PATH, business_id=business_id, appointment_id=appointment_id)
 
@@ -281,6 +287,66 @@ def read_window(client, business_id, start_at, end_at, filters):
     return result
 
 
+def find_appointments(client, selection):
+    """booking_appointment_info: the selected appointments that meet the filters (raw Graph shape)."""
+    if selection.ids:
+        found = read_appointment(client, selection.business_id, selection.ids[0])
+        return [found] if found is not None and matches_filters(found, selection.filters) else []
+    return read_window(client, selection.business_id, selection.window[0], selection.window[1], selection.filters)
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan of a cancel
+
+
+class Plan:
+    """What a cancel does: the appointments to cancel, those already absent, what failed.
+
+    Filled by plan_cancel() (reads; the same in check mode and for real), then by cancel().
+    """
+
+    def __init__(self, business_id):
+        self.business_id = business_id
+        self.to_cancel = []  # ids of the appointments found
+        self.summaries = {}  # id -> appointment_summary(), as read before any change
+        self.already_absent = []
+        self.failures = []  # (id, error, step): step "Read" (never cancelled) or "Cancel"
+        self.uncertain = []  # ids whose cancel Graph did not confirm, gone afterwards (see read_and_cancel)
+        self.cancelled = []  # set by cancel()
+        self.sent = None  # the cancel's [WriteOutcome] when plan_cancel() sent it with the read
+
+    def diff(self, ids):
+        return build_diff([self.summaries[i] for i in ids])
+
+
+def plan_cancel(client, selection, cancellation_message, check_mode):
+    """Read what the selection names: a Plan. Raises GraphError when a window can not be read.
+
+    What exists decides what is cancelled, in check mode and for real alike. Outside check mode one
+    appointment is read and cancelled in one round trip (Graph runs the cancel only if the read
+    found it); cancel() then reports that cancel's outcome instead of sending another.
+    """
+    plan = Plan(selection.business_id)
+    absent, unread = [], []
+    if selection.window is not None:
+        present = read_window(client, selection.business_id, selection.window[0], selection.window[1], selection.filters)
+    elif len(selection.ids) == 1 and not check_mode:
+        present, absent, unread, plan.sent, plan.uncertain = read_and_cancel(
+            client, selection.business_id, selection.ids[0], cancellation_message)
+    else:
+        present, absent, unread = read_appointments(client, selection.business_id, selection.ids)
+    plan.to_cancel = [a.get("id") for a in present]
+    plan.summaries = dict((a.get("id"), appointment_summary(a)) for a in present)
+    plan.already_absent = list(absent)
+    # Not cancelled: without a successful read nobody knows whether it still exists.
+    plan.failures = [(appointment_id, error, "Read") for appointment_id, error in unread]
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# The cancel
+
+
 def _cancelled_already(status, body):
     """Probe after an ambiguous cancel: Bookings deletes a cancelled appointment, so 404 means done."""
     return is_missing_appointment(status, body=body)
@@ -338,8 +404,11 @@ def sort_cancel_outcomes(outcomes):
     return done, absent, failed
 
 
-def error_dict(error):
-    """The structured error of a failure: GraphError.to_dict(), or a plain message for anything else."""
-    if hasattr(error, "to_dict"):
-        return error.to_dict()
-    return {"status": None, "code": None, "message": str(error) if error is not None else "unknown error"}
+def cancel(client, plan, cancellation_message):
+    """Cancel plan.to_cancel (unless plan_cancel() already did); fills plan.cancelled, already_absent and failures."""
+    outcomes = plan.sent
+    if outcomes is None:
+        outcomes = cancel_appointments(client, plan.business_id, plan.to_cancel, cancellation_message)
+    plan.cancelled, gone_meanwhile, failed = sort_cancel_outcomes(outcomes)
+    plan.already_absent.extend(gone_meanwhile)
+    plan.failures.extend((appointment_id, error, "Cancel") for appointment_id, error in failed)

@@ -3,27 +3,26 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Calendar event logic shared by calendar_event_cancel and calendar_event_info.
+# This module_utils is PRIVATE to the graphops.msgraph collection. It may change without notice.
 
-PRIVATE to the collection: no compatibility promise outside graphops.msgraph.
+"""Calendar events: the domain logic of calendar_event_cancel and calendar_event_info.
 
-Addressing (which of the ten cancel paths in docs/dev NOTES is used), reading one, many or a
-window of events, finding one occurrence of a series by its calendar day, and the summaries
-and diffs both modules return. Nothing here talks to Ansible.
+What the user asked for (an EventAddress, one of the ten cancel paths in docs/dev NOTES, and a
+Selection), the reads, the plan of a cancel (what to cancel, what is already absent or cancelled,
+what is skipped) and the cancel operations, plus the summaries and diffs both modules return.
+Every request goes through the GraphClient; recurrence arithmetic lives in _recurrence. Nothing
+here imports Ansible.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
-
-from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id
-
-try:
-    from zoneinfo import ZoneInfo  # Python 3.9+
-except ImportError:  # pragma: no cover - Python 3.8 has no zoneinfo
-    ZoneInfo = None
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
+from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
+from ansible_collections.graphops.msgraph.plugins.module_utils import _recurrence as recurrence
+from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_date, parse_window
 
 # The value of calendar_id that means "the owner's default calendar" ({owner}/calendar/events).
 DEFAULT_CALENDAR = "default"
@@ -32,53 +31,17 @@ DEFAULT_CALENDAR = "default"
 EVENT_FIELDS = "id,subject,start,end,type,seriesMasterId,organizer,attendees,isOrganizer,isCancelled"
 SERIES_FIELDS = EVENT_FIELDS + ",recurrence,originalStartTimeZone,cancelledOccurrences"
 
-# Graph reports Windows time zone names unless told otherwise; the common ones, mapped to IANA.
-_WINDOWS_ZONES = {
-    "utc": "UTC",
-    "coordinated universal time": "UTC",
-    "tzone://microsoft/utc": "UTC",
-    "greenwich standard time": "Atlantic/Reykjavik",
-    "gmt standard time": "Europe/London",
-    "w. europe standard time": "Europe/Berlin",
-    "romance standard time": "Europe/Paris",
-    "central europe standard time": "Europe/Budapest",
-    "central european standard time": "Europe/Warsaw",
-    "e. europe standard time": "Europe/Chisinau",
-    "fle standard time": "Europe/Kiev",
-    "gtb standard time": "Europe/Bucharest",
-    "russian standard time": "Europe/Moscow",
-    "eastern standard time": "America/New_York",
-    "central standard time": "America/Chicago",
-    "mountain standard time": "America/Denver",
-    "us mountain standard time": "America/Phoenix",
-    "pacific standard time": "America/Los_Angeles",
-    "alaskan standard time": "America/Anchorage",
-    "hawaiian standard time": "Pacific/Honolulu",
-    "atlantic standard time": "America/Halifax",
-    "e. south america standard time": "America/Sao_Paulo",
-    "india standard time": "Asia/Kolkata",
-    "china standard time": "Asia/Shanghai",
-    "singapore standard time": "Asia/Singapore",
-    "tokyo standard time": "Asia/Tokyo",
-    "korea standard time": "Asia/Seoul",
-    "arabian standard time": "Asia/Dubai",
-    "israel standard time": "Asia/Jerusalem",
-    "south africa standard time": "Africa/Johannesburg",
-    "aus eastern standard time": "Australia/Sydney",
-    "w. australia standard time": "Australia/Perth",
-    "new zealand standard time": "Pacific/Auckland",
-}
+# Outlook pages events 10 at a time unless asked; a window of 1000 meetings would be 100 round
+# trips one after the other. $top is safe (NOTES); 500 keeps each page well under Outlook's cap.
+WINDOW_PAGE_SIZE = "500"
 
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_INDEX = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
-
-
-class EventsError(Exception):
-    """A request that cannot be served as asked; the message names the option at fault."""
+ME_NEEDS_DELEGATED = ("No user or group_id given, so the events of /me were addressed, but the credentials give an application "
+                      "token and /me needs a delegated (user) token: set user to the userPrincipalName or object id of the "
+                      "mailbox owner")
 
 
 # ---------------------------------------------------------------------------------------------
-# Addressing
+# What the user asked for
 
 
 class EventAddress:
@@ -112,11 +75,14 @@ class EventAddress:
             self._ids["calendar_id"] = validate_id(calendar_id, "calendar_id")
 
         if group_id is not None and calendar_group_id is not None:
-            raise EventsError("calendar_group_id cannot be used with group_id: a group has one calendar only")
+            raise InvalidInputError("calendar_group_id cannot be used with group_id: a group has one calendar only",
+                                    option="calendar_group_id")
         if group_id is not None and calendar_id not in (None, DEFAULT_CALENDAR):
-            raise EventsError("calendar_id must be omitted or '%s' with group_id: a group has one calendar only" % DEFAULT_CALENDAR)
+            raise InvalidInputError("calendar_id must be omitted or '%s' with group_id: a group has one calendar only"
+                                    % DEFAULT_CALENDAR, option="calendar_id")
         if calendar_group_id is not None and calendar_id in (None, DEFAULT_CALENDAR):
-            raise EventsError("calendar_group_id requires calendar_id (the id of a calendar in that group)")
+            raise InvalidInputError("calendar_group_id requires calendar_id (the id of a calendar in that group)",
+                                    option="calendar_group_id")
 
         if calendar_id is None:
             self.container = owner
@@ -151,79 +117,59 @@ class EventAddress:
         return self._path(self.owner + "/events/{event_id}/instances", event_id=series_id)
 
 
+def _address(params):
+    return EventAddress(user=params["user"], group_id=params["group_id"], calendar_id=params["calendar_id"],
+                        calendar_group_id=params["calendar_group_id"])
+
+
+class Selection:
+    """The events a task is about, validated: ids, one occurrence (series_id and day) or a window."""
+
+    def __init__(self, address, ids=None, series_id=None, day=None, window=None, subject=None, subject_contains=None,
+                 organizer_only=False):
+        self.address = address
+        self.ids = ids
+        self.series_id = series_id
+        self.day = day
+        self.window = window
+        self.subject = subject
+        self.subject_contains = subject_contains
+        self.organizer_only = organizer_only
+
+
+def cancel_selection(params):
+    """calendar_event_cancel's options, checked before any request. Raises InvalidInputError."""
+    address = _address(params)
+    if params["event_id"] is not None:
+        return Selection(address, ids=[validate_id(params["event_id"], "event_id")])
+    if params["event_ids"] is not None:
+        return Selection(address, ids=validate_id_list(params["event_ids"], "event_ids"))
+    if params["occurrence"] is not None:
+        occurrence = params["occurrence"]
+        return Selection(address, series_id=validate_id(occurrence["series_id"], "occurrence.series_id"),
+                         day=parse_date(occurrence["date"], "occurrence.date"))
+    match = params["match"]
+    return Selection(address, window=parse_window(match["start"], match["end"], "match.start", "match.end"),
+                     subject=match["subject"], subject_contains=match["subject_contains"])
+
+
+def info_selection(params):
+    """calendar_event_info's options, checked before any request. Raises InvalidInputError."""
+    address = _address(params)
+    if params["event_id"] is not None:
+        return Selection(address, ids=[validate_id(params["event_id"], "event_id")])
+    return Selection(address, window=parse_window(params["start"], params["end"]), subject=params["subject"],
+                     subject_contains=params["subject_contains"], organizer_only=params["organizer_only"])
+
+
+def check_owner(address, is_delegated):
+    """Refuse /me (no user, no group_id) unless is_delegated() says the token will speak for a user."""
+    if address.is_me and not is_delegated():
+        raise InvalidInputError(ME_NEEDS_DELEGATED, option="user")
+
+
 # ---------------------------------------------------------------------------------------------
-# Pure helpers: time, filters, summaries
-
-
-def _fromisoformat(value):
-    """datetime.fromisoformat that also takes 'Z' and Graph's seven fractional digits
-    (fromisoformat before Python 3.11 takes neither). Raises ValueError."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if "." in text:
-        head, _sep, tail = text.partition(".")
-        digits = ""
-        while tail and tail[0].isdigit():
-            digits, tail = digits + tail[0], tail[1:]
-        text = head + ("." + digits[:6] if digits else "") + tail
-    return datetime.datetime.fromisoformat(text)
-
-
-def parse_datetime(value, option):
-    """ISO 8601 date or date-time -> aware UTC datetime. Without an offset a value is UTC,
-    as Graph reads calendarView bounds (https://learn.microsoft.com/graph/api/user-list-calendarview)."""
-    if not isinstance(value, str) or not value.strip():
-        raise EventsError("%s must be an ISO 8601 date or date-time, got %r" % (option, value))
-    try:
-        parsed = _fromisoformat(value)
-    except ValueError:
-        raise EventsError("%s must be an ISO 8601 date or date-time, got %r" % (option, value))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
-
-
-def graph_datetime(value):
-    """Aware datetime -> the UTC form sent as startDateTime/endDateTime."""
-    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_date(value, option):
-    try:
-        return datetime.datetime.strptime(str(value), "%Y-%m-%d").date()
-    except ValueError:
-        raise EventsError("%s must be a calendar day as YYYY-MM-DD, got %r" % (option, value))
-
-
-def resolve_time_zone(name):
-    """A Graph time zone name (IANA or the common Windows names) -> tzinfo."""
-    if not name or name.lower() in ("utc", "etc/utc", "z"):
-        return datetime.timezone.utc
-    iana = _WINDOWS_ZONES.get(name.lower(), name)
-    if iana == "UTC":
-        return datetime.timezone.utc
-    if ZoneInfo is None:
-        raise EventsError("time zone %r needs Python 3.9 or later (zoneinfo) on the managed node" % name)
-    try:
-        return ZoneInfo(iana)
-    except Exception:  # zoneinfo raises several types for unknown or malformed keys
-        raise EventsError("unknown time zone %r" % name)
-
-
-def event_start(event):
-    """The event's start as an aware datetime (dateTime is wall time in start.timeZone), or None."""
-    start = event.get("start") or {}
-    value = start.get("dateTime")
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = _fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=resolve_time_zone(start.get("timeZone")))
-    return moment
+# Summaries and filters
 
 
 def subject_matches(event, subject=None, subject_contains=None):
@@ -264,8 +210,185 @@ def diff_entry(event):
     return dict((k, summary[k]) for k in ("subject", "start", "end", "type", "attendee_count"))
 
 
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def read_event(client, address, event_id):
+    """One event (raw Graph shape), or None when Graph says 404. Other errors propagate."""
+    try:
+        return client.get(address.event_path(event_id), params={"$select": EVENT_FIELDS}, outlook=True)
+    except GraphNotFound:
+        return None
+
+
+def read_events(client, address, event_ids):
+    """[ReadOutcome] of each id in input order, read by immutable id in one batch."""
+    return client.read_many([ReadOp(key=eid, path=address.event_path(eid), params={"$select": EVENT_FIELDS},
+                                    mailbox=address.mailbox, outlook=True) for eid in event_ids])
+
+
+def read_window(client, address, start, end, subject=None, subject_contains=None):
+    """Events in [start, end) (occurrences expanded), filtered on subject client side:
+    server-side $filter on calendarView is not documented to work reliably (NOTES)."""
+    params = {
+        "startDateTime": format_utc(start),
+        "endDateTime": format_utc(end),
+        "$select": EVENT_FIELDS,
+        "$top": WINDOW_PAGE_SIZE,
+    }
+    events = client.get_all(address.calendar_view_path(), params=params, outlook=True)
+    return [e for e in events if subject_matches(e, subject, subject_contains)]
+
+
+def find_occurrences(client, address, master, day):
+    """Occurrences and exceptions of `master` whose start falls on `day` in the series' zone."""
+    tz = recurrence.resolve_time_zone(recurrence.series_time_zone(master), "occurrence.date")
+    start, end = recurrence.day_window(day, tz)
+    params = {
+        "startDateTime": format_utc(start),
+        "endDateTime": format_utc(end),
+        "$select": EVENT_FIELDS,
+    }
+    instances = client.get_all(address.instances_path(master["id"]), params=params, outlook=True)
+    found = []
+    for instance in instances:
+        begins = recurrence.event_start(instance, "occurrence.date")
+        if begins is not None and begins.astimezone(tz).date() == day:
+            found.append(instance)
+    return found
+
+
+def find_events(client, selection):
+    """calendar_event_info: the selected events (raw Graph shape); an absent event id gives []."""
+    if selection.ids:
+        event = read_event(client, selection.address, selection.ids[0])
+        return [] if event is None else [event]
+    events = read_window(client, selection.address, selection.window[0], selection.window[1], selection.subject,
+                         selection.subject_contains)
+    if selection.organizer_only:
+        events = [e for e in events if e.get("isOrganizer") is True]
+    return events
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan of a cancel
+
+
+class Plan:
+    """What a cancel does: the events to cancel and how every other event was classified.
+
+    Filled by plan_cancel() (reads only, the same in check mode and for real), then by cancel().
+    """
+
+    def __init__(self, address):
+        self.address = address
+        self.to_cancel = []  # (reported id, event body)
+        self.already_cancelled = []
+        self.already_absent = []
+        self.skipped_not_organizer = []  # found in a window: left alone
+        self.not_organizer = []  # named by the user: the task refuses to send anything
+        self.read_failures = []  # (id, error): nothing is sent then
+        self.events = []  # summaries, each with "result"
+        # Set by cancel():
+        self.cancelled = []
+        self.gone_meanwhile = []  # absent when the cancel arrived
+        self.cancel_failures = []  # (id, error)
+
+    @property
+    def wanted(self):
+        """The reported ids of the events to cancel."""
+        return [reported_id for reported_id, _event in self.to_cancel]
+
+    def classify(self, reported_id, event, skip_not_organizer):
+        summary = summarize(event)
+        if event.get("isCancelled") is True:
+            summary["result"] = "already_cancelled"
+            self.already_cancelled.append(reported_id)
+        elif event.get("isOrganizer") is not True:
+            summary["result"] = "skipped_not_organizer"
+            (self.skipped_not_organizer if skip_not_organizer else self.not_organizer).append(reported_id)
+        else:
+            summary["result"] = "cancelled"
+            self.to_cancel.append((reported_id, event))
+        self.events.append(summary)
+
+    def diff(self):
+        """before/after keyed by reported id: what each event to cancel was, and that it is cancelled afterwards."""
+        return {
+            "before": dict((rid, diff_entry(event)) for rid, event in self.to_cancel),
+            "after": dict((rid, "cancelled") for rid in self.wanted),
+        }
+
+
+def plan_cancel(client, selection):
+    """Read what the selection names and classify it; a Plan. Raises GraphError, or InvalidInputError
+    for an occurrence the series does not have."""
+    plan = Plan(selection.address)
+    if selection.ids is not None:
+        _plan_ids(client, selection.address, selection.ids, plan)
+    elif selection.series_id is not None:
+        _plan_occurrence(client, selection.address, selection.series_id, selection.day, plan)
+    else:
+        _plan_window(client, selection, plan)
+    return plan
+
+
+def _plan_ids(client, address, ids, plan):
+    for outcome in read_events(client, address, ids):
+        if outcome.status == 404:
+            plan.already_absent.append(outcome.key)
+        elif outcome.error is not None:
+            plan.read_failures.append((outcome.key, outcome.error))
+        else:
+            plan.classify(outcome.key, outcome.body or {}, skip_not_organizer=False)
+
+
+def _plan_occurrence(client, address, series_id, day, plan):
+    try:
+        master = client.get(address.event_path(series_id), params={"$select": SERIES_FIELDS}, outlook=True)
+    except GraphNotFound:
+        plan.already_absent.append(series_id)
+        return
+    if master.get("isCancelled") is True:
+        plan.already_cancelled.append(series_id)
+        plan.events.append(dict(summarize(master), result="already_cancelled"))
+        return
+    if master.get("type") != "seriesMaster":
+        raise InvalidInputError("occurrence.series_id %s is not a series master (type %s): use event_id for it"
+                                % (series_id, master.get("type")), option="occurrence.series_id")
+    if master.get("isOrganizer") is not True:
+        plan.not_organizer.append(series_id)
+        return
+    found = find_occurrences(client, address, master, day)
+    for instance in found:
+        plan.classify(instance.get("id"), instance, skip_not_organizer=False)
+    if found:
+        return
+    # Gone from instances: cancelled, if Graph lists it as such or the pattern schedules that day.
+    cancelled = recurrence.cancelled_occurrence_id(master, day)
+    if cancelled is None and recurrence.is_scheduled(master.get("recurrence"), day):
+        cancelled = "OID.%s.%s" % (master.get("id"), day.isoformat())
+    if cancelled is None:
+        raise InvalidInputError("occurrence.date: series %s has no occurrence on %s (%s)"
+                                % (series_id, day.isoformat(), recurrence.series_time_zone(master)), option="occurrence.date")
+    plan.already_cancelled.append(cancelled)
+
+
+def _plan_window(client, selection, plan):
+    start, end = selection.window
+    for event in read_window(client, selection.address, start, end, selection.subject, selection.subject_contains):
+        if event.get("type") == "seriesMaster":
+            continue  # calendarView expands series; never cancel a whole series from a window
+        plan.classify(event.get("id"), event, skip_not_organizer=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cancel
+
+
 def is_cancelled_probe(status, body):
-    """probe_done for WriteOp: a cancel took effect when the event is gone or flagged cancelled.
+    """probe_done for the cancel: it took effect when the event is gone or flagged cancelled.
 
     After a cancel the organizer's copy moves to Deleted Items; whether a GET by immutable id
     then answers the item with isCancelled or a 404 is unverified (NOTES), so both count.
@@ -275,152 +398,30 @@ def is_cancelled_probe(status, body):
     return bool(status and 200 <= status < 300 and isinstance(body, dict) and body.get("isCancelled") is True)
 
 
-# ---------------------------------------------------------------------------------------------
-# Recurrence: is a calendar day a scheduled occurrence of a series?
+def _cancel_op(address, reported_id, event, comment):
+    target = event.get("id") or reported_id  # the immutable id: stable even if the item moved
+    # https://learn.microsoft.com/graph/api/event-cancel
+    return WriteOp(key=reported_id, path=address.cancel_path(target), body={"Comment": comment or ""},
+                   mailbox=address.mailbox, outlook=True, probe_path=address.event_path(target),
+                   probe_done=is_cancelled_probe)
 
 
-def _month_index(day):
-    return day.year * 12 + day.month - 1
+def cancel(client, plan, comment):
+    """Cancel every event of plan.to_cancel at most once (the client batches and probes).
 
-
-def _relative_day_matches(day, days_of_week, index):
-    if _WEEKDAYS[day.weekday()] not in days_of_week:
-        return False
-    position = _INDEX.get(index or "first", 0)
-    if position == -1:
-        return (day + datetime.timedelta(days=7)).month != day.month
-    return (day.day - 1) // 7 == position
-
-
-def _pattern_matches(pattern, first, day):
-    kind = pattern.get("type")
-    interval = max(int(pattern.get("interval") or 1), 1)
-    days_of_week = [d.lower() for d in pattern.get("daysOfWeek") or []]
-    if kind == "daily":
-        return (day - first).days % interval == 0
-    if kind == "weekly":
-        if _WEEKDAYS[day.weekday()] not in days_of_week:
-            return False
-        week_start = _WEEKDAYS.index((pattern.get("firstDayOfWeek") or "sunday").lower())
-
-        def start_of_week(value):
-            return value - datetime.timedelta(days=(value.weekday() - week_start) % 7)
-
-        return ((start_of_week(day) - start_of_week(first)).days // 7) % interval == 0
-    if kind == "absoluteMonthly":
-        return day.day == pattern.get("dayOfMonth") and (_month_index(day) - _month_index(first)) % interval == 0
-    if kind == "relativeMonthly":
-        return _relative_day_matches(day, days_of_week, pattern.get("index")) and (_month_index(day) - _month_index(first)) % interval == 0
-    if kind == "absoluteYearly":
-        return day.month == pattern.get("month") and day.day == pattern.get("dayOfMonth") and (day.year - first.year) % interval == 0
-    if kind == "relativeYearly":
-        return (day.month == pattern.get("month") and _relative_day_matches(day, days_of_week, pattern.get("index"))
-                and (day.year - first.year) % interval == 0)
-    return False
-
-
-def is_scheduled(recurrence, day):
-    """True when the series' recurrence puts an occurrence on `day`, a date in the series' zone.
-
-    Used only to tell "no occurrence on that day" from "that occurrence was already cancelled"
-    (a cancelled occurrence is gone from instances). Unknown patterns answer False.
+    Fills plan.cancelled, plan.gone_meanwhile and plan.cancel_failures, and sets each summary's result.
     """
-    if not recurrence:
-        return False
-    pattern = recurrence.get("pattern") or {}
-    rng = recurrence.get("range") or {}
-    try:
-        first = parse_date(rng.get("startDate"), "recurrence.range.startDate")
-    except EventsError:
-        return False
-    if day < first:
-        return False
-    if rng.get("type") == "endDate" and rng.get("endDate"):
-        try:
-            if day > parse_date(rng["endDate"], "recurrence.range.endDate"):
-                return False
-        except EventsError:
-            return False
-    if not _pattern_matches(pattern, first, day):
-        return False
-    if rng.get("type") == "numbered":
-        limit = int(rng.get("numberOfOccurrences") or 0)
-        count, cursor = 0, first
-        while cursor <= day:
-            if _pattern_matches(pattern, first, cursor):
-                count += 1
-                if count > limit:
-                    return False
-            cursor += datetime.timedelta(days=1)
-    return True
-
-
-def series_time_zone(master):
-    """The zone in which the series' calendar days are counted."""
-    rng = ((master.get("recurrence") or {}).get("range") or {})
-    return (rng.get("recurrenceTimeZone") or master.get("originalStartTimeZone")
-            or (master.get("start") or {}).get("timeZone") or "UTC")
-
-
-def day_window(day, tz):
-    """[start, end) of a calendar day in zone tz, as aware datetimes."""
-    start = datetime.datetime(day.year, day.month, day.day, tzinfo=tz)
-    following = day + datetime.timedelta(days=1)
-    end = datetime.datetime(following.year, following.month, following.day, tzinfo=tz)
-    return start.astimezone(datetime.timezone.utc), end.astimezone(datetime.timezone.utc)
-
-
-def cancelled_occurrence_id(master, day):
-    """The entry of master.cancelledOccurrences for `day`, if Graph listed one."""
-    suffix = "." + day.isoformat()
-    for entry in master.get("cancelledOccurrences") or []:
-        if isinstance(entry, str) and entry.endswith(suffix):
-            return entry
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading through the Graph client
-
-
-# Outlook pages events 10 at a time unless asked; a window of 1000 meetings would be 100 round
-# trips one after the other. $top is safe (NOTES); 500 keeps each page well under Outlook's cap.
-WINDOW_PAGE_SIZE = "500"
-
-
-def read_window(client, address, start, end, subject=None, subject_contains=None):
-    """Events in [start, end) (occurrences expanded), filtered on subject client side:
-    server-side $filter on calendarView is not documented to work reliably (NOTES)."""
-    params = {
-        "startDateTime": graph_datetime(start),
-        "endDateTime": graph_datetime(end),
-        "$select": EVENT_FIELDS,
-        "$top": WINDOW_PAGE_SIZE,
-    }
-    events = client.get_all(address.calendar_view_path(), params=params, outlook=True)
-    return [e for e in events if subject_matches(e, subject, subject_contains)]
-
-
-def read_events(client, address, event_ids, read_op_cls):
-    """event id -> (status, body, error) for each id, read by immutable id in one batch."""
-    ops = [read_op_cls(key=eid, path=address.event_path(eid), params={"$select": EVENT_FIELDS},
-                       mailbox=address.mailbox, outlook=True) for eid in event_ids]
-    return client.read_many(ops)
-
-
-def find_occurrences(client, address, master, day):
-    """Occurrences and exceptions of `master` whose start falls on `day` in the series' zone."""
-    tz = resolve_time_zone(series_time_zone(master))
-    start, end = day_window(day, tz)
-    params = {
-        "startDateTime": graph_datetime(start),
-        "endDateTime": graph_datetime(end),
-        "$select": EVENT_FIELDS,
-    }
-    instances = client.get_all(address.instances_path(master["id"]), params=params, outlook=True)
-    found = []
-    for instance in instances:
-        begins = event_start(instance)
-        if begins is not None and begins.astimezone(tz).date() == day:
-            found.append(instance)
-    return found
+    outcomes = client.write_at_most_once([_cancel_op(plan.address, rid, event, comment) for rid, event in plan.to_cancel])
+    for outcome in outcomes:
+        if outcome.result == "done":
+            plan.cancelled.append(outcome.key)
+        elif outcome.result == "absent":
+            plan.gone_meanwhile.append(outcome.key)
+        else:
+            plan.cancel_failures.append((outcome.key, outcome.error))
+    by_id = dict((s["id"], s) for s in plan.events)
+    for rid, event in plan.to_cancel:
+        summary = by_id.get(event.get("id"))
+        if summary is not None:
+            summary["result"] = ("cancelled" if rid in plan.cancelled
+                                 else "already_absent" if rid in plan.gone_meanwhile else "failed")

@@ -70,7 +70,18 @@ class ConfigurationError(GraphLayerError):
 
 
 class InvalidInputError(ConfigurationError):
-    """An id or other input value refused before any request (see _ids.py)."""
+    """A value the user gave that the task refuses: an id (see _ids.py), a date, a window, an owner.
+
+    option names the option at fault ("event_ids", "match.start", "occurrence.date") and the
+    message always names it: a message that does not is prefixed with it. Raised before any
+    request wherever the value alone shows it (a few only once Graph answered, such as a day on
+    which a series has no occurrence). Modules report it through GraphModule.fail_input().
+    """
+
+    def __init__(self, message, option):
+        if option and option not in message:
+            message = "{0}: {1}".format(option, message)
+        super().__init__(message, option=option)
 
 
 class AuthenticationError(GraphLayerError):
@@ -245,3 +256,10 @@ def graph_error_from(status, body, headers=None, method=None, url=None, client_r
         date=headers.get("Date") or inner.get("date"),
         method=method, url=url, attempts=attempts,
         retry_after=headers.get("Retry-After"))
+
+
+def error_dict(error):
+    """The structured error of one item's failure (result["failures"][].error): to_dict(), or a plain message."""
+    if hasattr(error, "to_dict"):
+        return error.to_dict()
+    return {"status": None, "code": None, "message": str(error) if error is not None else "unknown error"}

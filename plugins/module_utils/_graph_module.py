@@ -12,6 +12,7 @@ AnsibleAWSModule and fail_json_aws). Composition, not inheritance: gm.module is 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import traceback
@@ -21,7 +22,8 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
+    AuthenticationError, ConfigurationError, GraphError, GraphLayerError, InvalidInputError, redact)
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
@@ -194,6 +196,29 @@ class GraphModule:
         return self.credential().is_delegated()
 
     # ------------------------------------------------------------------ failures
+
+    def fail_input(self, exc, **result):
+        """Fail the task for an InvalidInputError: its message, which names the option, is the message."""
+        result.setdefault("changed", False)
+        self.module.fail_json(msg=str(exc), **result)
+
+    def validated(self, check, *args, **result):
+        """Return check(*args); an InvalidInputError fails the task through fail_input() with result."""
+        try:
+            return check(*args)
+        except InvalidInputError as exc:
+            self.fail_input(exc, **result)
+
+    @contextlib.contextmanager
+    def graph_step(self, msg, result):
+        """Run a step that talks to Graph: an InvalidInputError (known only once Graph answered) fails
+        through fail_input(), anything else through fail_graph(exc, msg), both with result as it is then."""
+        try:
+            yield
+        except InvalidInputError as exc:
+            self.fail_input(exc, **result)
+        except Exception as exc:  # a GraphError, or an unexpected failure (transport, bug): one formatter for all
+            self.fail_graph(exc, msg, **result)
 
     def fail_graph(self, exc, msg, **result):
         """Fail the task: '<msg>: HTTP 403 ErrorAccessDenied: ... (request-id ..., client-request-id ...)'.

@@ -250,8 +250,26 @@ msg:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
-from ansible_collections.graphops.msgraph.plugins.module_utils._ids import validate_id_list
+
+ARGUMENT_SPEC = dict(
+    business_id=dict(type="str", required=True),
+    appointment_id=dict(type="str"),
+    appointment_ids=dict(type="list", elements="str"),
+    match=dict(
+        type="dict",
+        options=dict(
+            start=dict(type="str", required=True),
+            end=dict(type="str", required=True),
+            customer_email=dict(type="str"),
+            service_id=dict(type="str"),
+            staff_member_id=dict(type="str"),
+        ),
+    ),
+    cancellation_message=dict(type="str"),
+)
+SELECTORS = ("appointment_id", "appointment_ids", "match")
 
 
 def _result_msg(check_mode, cancelled, absent, failed):
@@ -262,111 +280,44 @@ def _result_msg(check_mode, cancelled, absent, failed):
     return "; ".join(parts) + "."
 
 
-def _failure_msg(failed):
-    return "; ".join("%s appointment %s failed: %s" % (step, appointment_id, error) for appointment_id, error, step in failed)
+def _report(gm, plan):
+    """Exit (or fail, when an appointment failed) with what the plan says; the same keys in check mode."""
+    module = gm.module
+    for appointment_id in plan.uncertain:
+        module.warn("Graph did not confirm the cancel of appointment %s (no answer, or an error) and the appointment "
+                    "is gone now: it was cancelled by this task, or was already absent before it. The cancel was not "
+                    "sent again." % appointment_id)
+    done = plan.to_cancel if gm.check_mode else plan.cancelled
+    # changed is computed the same way in check mode and for real, so check mode predicts the real run.
+    result = dict(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
+                  appointments=[plan.summaries[i] for i in done],
+                  msg=_result_msg(gm.check_mode, done, plan.already_absent, plan.failures))
+    if module._diff:
+        result["diff"] = plan.diff(done)
+    if plan.failures:
+        result["failures"] = [dict(id=appointment_id, error=error_dict(error)) for appointment_id, error, dummy in plan.failures]
+        failed = "; ".join("%s appointment %s failed: %s" % (step, appointment_id, error)
+                           for appointment_id, error, step in plan.failures)
+        module.fail_json(**dict(result, msg="%s %s" % (failed, result["msg"])))
+    module.exit_json(**result)
 
 
 def main():
-    gm = GraphModule(
-        argument_spec=dict(
-            business_id=dict(type="str", required=True),
-            appointment_id=dict(type="str"),
-            appointment_ids=dict(type="list", elements="str"),
-            match=dict(
-                type="dict",
-                options=dict(
-                    start=dict(type="str", required=True),
-                    end=dict(type="str", required=True),
-                    customer_email=dict(type="str"),
-                    service_id=dict(type="str"),
-                    staff_member_id=dict(type="str"),
-                ),
-            ),
-            cancellation_message=dict(type="str"),
-        ),
-        mutually_exclusive=[("appointment_id", "appointment_ids", "match")],
-        required_one_of=[("appointment_id", "appointment_ids", "match")],
-        supports_check_mode=True,
-    )
-    module = gm.module
-    params = gm.params
-    business_id = params["business_id"]
-    match = params["match"]
-
-    # Everything the user gave is checked before any request reaches Graph.
-    try:
-        if match is not None:
-            bookings.validate_ids(business_id, [], "match")
-            window = bookings.parse_window(match["start"], match["end"], prefix="match.")
-            for key in ("service_id", "staff_member_id"):
-                if match.get(key) is not None:
-                    bookings.validate_id(match[key], "match." + key)
-        elif params["appointment_ids"] is not None:
-            wanted = validate_id_list(params["appointment_ids"], "appointment_ids")
-            bookings.validate_ids(business_id, [], "appointment_ids")
-        else:
-            wanted = [params["appointment_id"]]
-            bookings.validate_ids(business_id, wanted, "appointment_id")
-    except bookings.InvalidInputError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-
-    unavailable = bookings.bookings_unavailable_message(gm.cloud)
-    if unavailable:
-        module.fail_json(msg=unavailable, changed=False)
+    gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS],
+                     supports_check_mode=True)
+    selection = gm.validated(bookings.cancel_selection, gm.params)
+    gm.validated(bookings.check_cloud, gm.cloud)
+    message = gm.params["cancellation_message"]
 
     client = gm.client()
     result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
-
-    # Read first: what exists decides what is cancelled, in check mode and for real alike. One
-    # appointment is read and cancelled in one round trip (the cancel runs only if the read found it).
-    failed = []
-    outcomes = None
-    try:
-        if match is not None:
-            present = bookings.read_window(client, business_id, window[0], window[1], match)
-            absent = []
-        elif len(wanted) == 1 and not module.check_mode:
-            present, absent, unread, outcomes, uncertain = bookings.read_and_cancel(
-                client, business_id, wanted[0], params["cancellation_message"])
-            failed = [(appointment_id, error, "Read") for appointment_id, error in unread]
-            for appointment_id in uncertain:
-                module.warn("Graph did not confirm the cancel of appointment %s (no answer, or an error) and the appointment "
-                            "is gone now: it was cancelled by this task, or was already absent before it. The cancel was not "
-                            "sent again." % appointment_id)
-        else:
-            present, absent, unread = bookings.read_appointments(client, business_id, wanted)
-            # Not cancelled: without a successful read nobody knows whether it still exists.
-            failed = [(appointment_id, error, "Read") for appointment_id, error in unread]
-    except Exception as exc:  # a GraphError, or an unexpected transport failure; one formatter for both
-        gm.fail_graph(exc, "Reading the appointments of %s failed" % business_id, **result)
-
-    summaries = dict((a.get("id"), bookings.appointment_summary(a)) for a in present)
-    to_cancel = [a.get("id") for a in present]
-    result["already_absent"] = list(absent)
-
-    if not module.check_mode and to_cancel:
-        try:
-            if outcomes is None:
-                outcomes = bookings.cancel_appointments(client, business_id, to_cancel, params["cancellation_message"])
-        except Exception as exc:
-            gm.fail_graph(exc, "Cancelling the appointments of %s failed" % business_id, **result)
-        to_cancel, gone_meanwhile, failed_cancels = bookings.sort_cancel_outcomes(outcomes)
-        result["already_absent"].extend(gone_meanwhile)
-        failed.extend((appointment_id, error, "Cancel") for appointment_id, error in failed_cancels)
-
-    result["cancelled"] = to_cancel
-    result["appointments"] = [summaries[i] for i in to_cancel]
-    # Computed the same way in check mode and for real, so check mode predicts the real run.
-    result["changed"] = bool(to_cancel)
-    result["msg"] = _result_msg(module.check_mode, to_cancel, result["already_absent"], failed)
-    if module._diff:
-        result["diff"] = bookings.build_diff(result["appointments"])
-
-    if failed:
-        result["failures"] = [dict(id=appointment_id, error=bookings.error_dict(error)) for appointment_id, error, dummy in failed]
-        result["msg"] = "%s %s" % (_failure_msg(failed), result["msg"])
-        module.fail_json(**result)
-    module.exit_json(**result)
+    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
+        plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
+    result["already_absent"] = plan.already_absent
+    if not gm.check_mode and plan.to_cancel:
+        with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
+            bookings.cancel(client, plan, message)
+    _report(gm, plan)
 
 
 if __name__ == "__main__":

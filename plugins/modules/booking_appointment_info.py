@@ -146,56 +146,28 @@ appointments:
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 
+ARGUMENT_SPEC = dict(
+    business_id=dict(type="str", required=True),
+    appointment_id=dict(type="str"),
+    start=dict(type="str"),
+    end=dict(type="str"),
+    customer_email=dict(type="str"),
+    service_id=dict(type="str"),
+    staff_member_id=dict(type="str"),
+)
+
 
 def main():
-    gm = GraphModule(
-        argument_spec=dict(
-            business_id=dict(type="str", required=True),
-            appointment_id=dict(type="str"),
-            start=dict(type="str"),
-            end=dict(type="str"),
-            customer_email=dict(type="str"),
-            service_id=dict(type="str"),
-            staff_member_id=dict(type="str"),
-        ),
-        mutually_exclusive=[("appointment_id", "start"), ("appointment_id", "end")],
-        required_one_of=[("appointment_id", "start")],
-        required_together=[("start", "end")],
-        supports_check_mode=True,
-    )
-    module = gm.module
-    params = gm.params
-    business_id = params["business_id"]
-    filters = dict((key, params[key]) for key in bookings.FILTER_KEYS)
-
-    # Everything the user gave is checked before any request reaches Graph.
-    try:
-        if params["appointment_id"] is not None:
-            bookings.validate_ids(business_id, [params["appointment_id"]], "appointment_id")
-        else:
-            bookings.validate_ids(business_id, [], "start")
-            window = bookings.parse_window(params["start"], params["end"])
-        for key in ("service_id", "staff_member_id"):
-            if params[key] is not None:
-                bookings.validate_id(params[key], key)
-    except bookings.InvalidInputError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-
-    unavailable = bookings.bookings_unavailable_message(gm.cloud)
-    if unavailable:
-        module.fail_json(msg=unavailable, changed=False)
+    gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("appointment_id", "start"), ("appointment_id", "end")],
+                     required_one_of=[("appointment_id", "start")], required_together=[("start", "end")],
+                     supports_check_mode=True)
+    selection = gm.validated(bookings.info_selection, gm.params)
+    gm.validated(bookings.check_cloud, gm.cloud)
 
     client = gm.client()
-    try:
-        if params["appointment_id"] is not None:
-            found = bookings.read_appointment(client, business_id, params["appointment_id"])
-            found = [found] if found is not None and bookings.matches_filters(found, filters) else []
-        else:
-            found = bookings.read_window(client, business_id, window[0], window[1], filters)
-    except Exception as exc:  # a GraphError, or an unexpected transport failure; one formatter for both
-        gm.fail_graph(exc, "Reading the appointments of %s failed" % business_id, changed=False, appointments=[])
-
-    module.exit_json(changed=False, appointments=[bookings.appointment_summary(a) for a in found])
+    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, dict(changed=False, appointments=[])):
+        found = bookings.find_appointments(client, selection)
+    gm.module.exit_json(changed=False, appointments=[bookings.appointment_summary(a) for a in found])
 
 
 if __name__ == "__main__":

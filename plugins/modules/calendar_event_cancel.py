@@ -304,229 +304,78 @@ msg:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import WriteOp, ReadOp
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
-    ConfigurationError,
-    GraphLayerError,
-    GraphNotFound,
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
+from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+
+ARGUMENT_SPEC = dict(
+    user=dict(type="str"),
+    group_id=dict(type="str"),
+    calendar_id=dict(type="str"),
+    calendar_group_id=dict(type="str"),
+    event_id=dict(type="str"),
+    event_ids=dict(type="list", elements="str"),
+    occurrence=dict(type="dict", options=dict(
+        series_id=dict(type="str", required=True),
+        date=dict(type="str", required=True),
+    )),
+    match=dict(type="dict", options=dict(
+        start=dict(type="str", required=True),
+        end=dict(type="str", required=True),
+        subject=dict(type="str"),
+        subject_contains=dict(type="str"),
+    )),
+    comment=dict(type="str"),
 )
-from ansible_collections.graphops.msgraph.plugins.module_utils import _events as ev
-from ansible_collections.graphops.msgraph.plugins.module_utils._ids import validate_id_list
+SELECTORS = ("event_id", "event_ids", "occurrence", "match")
 
 
-def _validated(params):
-    """Everything the user typed, checked before any request. Raises ConfigurationError/EventsError."""
-    address = ev.EventAddress(user=params["user"], group_id=params["group_id"],
-                              calendar_id=params["calendar_id"], calendar_group_id=params["calendar_group_id"])
-    selector = {}
-    if params["event_id"] is not None:
-        selector["ids"] = [ev.validate_id(params["event_id"], "event_id")]
-    elif params["event_ids"] is not None:
-        selector["ids"] = validate_id_list(params["event_ids"], "event_ids")
-    elif params["occurrence"] is not None:
-        occ = params["occurrence"]
-        selector["series_id"] = ev.validate_id(occ["series_id"], "occurrence.series_id")
-        selector["date"] = ev.parse_date(occ["date"], "occurrence.date")
-    else:
-        match = params["match"]
-        start = ev.parse_datetime(match["start"], "match.start")
-        end = ev.parse_datetime(match["end"], "match.end")
-        if end <= start:
-            raise ev.EventsError("match.end must be after match.start")
-        selector.update(start=start, end=end, subject=match["subject"], subject_contains=match["subject_contains"])
-    return address, selector
+def _refuse_unsendable(gm, plan, result):
+    """Fail, sending nothing, when a read failed or an event the user named is not the owner's to cancel."""
+    if plan.read_failures:
+        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.read_failures]
+        gm.module.fail_json(msg="Nothing sent: " + "; ".join("Reading event %s failed: %s" % (key, error)
+                                                             for key, error in plan.read_failures), **result)
+    if plan.not_organizer:
+        gm.module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
+                                % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)
 
 
-class Plan:
-    """What a run does: the events to cancel and how every other event was classified."""
-
-    def __init__(self):
-        self.to_cancel = []  # (reported id, event body)
-        self.already_cancelled = []
-        self.already_absent = []
-        self.skipped_not_organizer = []
-        self.not_organizer = []
-        self.events = []  # summaries, each with "result"
-
-    def classify(self, reported_id, event, skip_not_organizer):
-        summary = ev.summarize(event)
-        if event.get("isCancelled") is True:
-            summary["result"] = "already_cancelled"
-            self.already_cancelled.append(reported_id)
-        elif event.get("isOrganizer") is not True:
-            summary["result"] = "skipped_not_organizer"
-            (self.skipped_not_organizer if skip_not_organizer else self.not_organizer).append(reported_id)
-        else:
-            summary["result"] = "cancelled"
-            self.to_cancel.append((reported_id, event))
-        self.events.append(summary)
-
-
-def _plan_ids(client, address, ids, plan):
-    """Classify each id; returns [(id, error)] for the reads that failed (nothing is sent then)."""
-    errors = []
-    for outcome in ev.read_events(client, address, ids, ReadOp):
-        if outcome.status == 404:
-            plan.already_absent.append(outcome.key)
-        elif outcome.error is not None:
-            errors.append((outcome.key, outcome.error))
-        else:
-            plan.classify(outcome.key, outcome.body or {}, skip_not_organizer=False)
-    return errors
-
-
-def _plan_occurrence(client, address, series_id, day, plan):
-    try:
-        master = client.get(address.event_path(series_id), params={"$select": ev.SERIES_FIELDS}, outlook=True)
-    except GraphNotFound:
-        plan.already_absent.append(series_id)
-        return
-    if master.get("isCancelled") is True:
-        plan.already_cancelled.append(series_id)
-        plan.events.append(dict(ev.summarize(master), result="already_cancelled"))
-        return
-    if master.get("type") != "seriesMaster":
-        raise ev.EventsError("occurrence.series_id %s is not a series master (type %s): use event_id for it"
-                             % (series_id, master.get("type")))
-    if master.get("isOrganizer") is not True:
-        plan.not_organizer.append(series_id)
-        return
-    found = ev.find_occurrences(client, address, master, day)
-    for instance in found:
-        plan.classify(instance.get("id"), instance, skip_not_organizer=False)
-    if found:
-        return
-    # Gone from instances: cancelled, if Graph lists it as such or the pattern schedules that day.
-    cancelled = ev.cancelled_occurrence_id(master, day)
-    if cancelled is None and ev.is_scheduled(master.get("recurrence"), day):
-        cancelled = "OID.%s.%s" % (master.get("id"), day.isoformat())
-    if cancelled is None:
-        raise ev.EventsError("series %s has no occurrence on %s (%s)" % (series_id, day.isoformat(), ev.series_time_zone(master)))
-    plan.already_cancelled.append(cancelled)
-
-
-def _plan_window(client, address, sel, plan):
-    for event in ev.read_window(client, address, sel["start"], sel["end"], sel["subject"], sel["subject_contains"]):
-        if event.get("type") == "seriesMaster":
-            continue  # calendarView expands series; never cancel a whole series from a window
-        plan.classify(event.get("id"), event, skip_not_organizer=True)
-
-
-def _cancel(client, address, plan, comment):
-    """Send the cancels; return (cancelled, absent, failed) keyed by the reported ids."""
-    ops = []
-    for reported_id, event in plan.to_cancel:
-        target = event.get("id") or reported_id  # the immutable id: stable even if the item moved
-        ops.append(WriteOp(key=reported_id, path=address.cancel_path(target), body={"Comment": comment or ""},
-                           mailbox=address.mailbox, outlook=True, probe_path=address.event_path(target),
-                           probe_done=ev.is_cancelled_probe))
-    cancelled, absent, failed = [], [], []
-    for outcome in client.write_at_most_once(ops):
-        if outcome.result == "done":
-            cancelled.append(outcome.key)
-        elif outcome.result == "absent":
-            absent.append(outcome.key)
-        else:
-            failed.append(outcome)
-    return cancelled, absent, failed
-
-
-def _error_dict(error):
-    return error.to_dict() if hasattr(error, "to_dict") else {"message": str(error)}
+def _report(gm, plan, result):
+    """Exit (or fail, when a cancel failed) with what the plan says."""
+    if gm.check_mode or not plan.to_cancel:
+        wanted = plan.wanted
+        result.update(cancelled=wanted, msg=("would cancel %d event(s)" % len(wanted)) if wanted else "nothing to cancel")
+        gm.module.exit_json(**result)
+    result.update(cancelled=plan.cancelled, already_absent=plan.already_absent + plan.gone_meanwhile,
+                  changed=bool(plan.cancelled))
+    if plan.cancel_failures:
+        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.cancel_failures]
+        gm.module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (key, error) for key, error in plan.cancel_failures)
+                            + " (%d cancelled)" % len(plan.cancelled), **result)
+    gm.module.exit_json(msg="cancelled %d event(s)" % len(plan.cancelled), **result)
 
 
 def main():
-    argument_spec = dict(
-        user=dict(type="str"),
-        group_id=dict(type="str"),
-        calendar_id=dict(type="str"),
-        calendar_group_id=dict(type="str"),
-        event_id=dict(type="str"),
-        event_ids=dict(type="list", elements="str"),
-        occurrence=dict(type="dict", options=dict(
-            series_id=dict(type="str", required=True),
-            date=dict(type="str", required=True),
-        )),
-        match=dict(type="dict", options=dict(
-            start=dict(type="str", required=True),
-            end=dict(type="str", required=True),
-            subject=dict(type="str"),
-            subject_contains=dict(type="str"),
-        )),
-        comment=dict(type="str"),
-    )
-    selectors = ("event_id", "event_ids", "occurrence", "match")
-    gm = GraphModule(argument_spec=argument_spec, mutually_exclusive=[("user", "group_id"), selectors],
-                     required_one_of=[selectors], supports_check_mode=True)
-    module = gm.module
-    params = gm.params
+    gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("user", "group_id"), SELECTORS],
+                     required_one_of=[SELECTORS], supports_check_mode=True)
     result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[])
-
-    try:
-        address, selector = _validated(params)
-    except (ev.EventsError, ConfigurationError) as exc:
-        module.fail_json(msg=str(exc), **result)
-    if address.is_me and not gm.is_delegated():
-        module.fail_json(msg="No user or group_id given, so the events of /me were addressed, but the credentials give an "
-                             "application token and /me needs a delegated (user) token: set user to the organizer's "
-                             "userPrincipalName or object id", **result)
+    selection = gm.validated(events.cancel_selection, gm.params, **result)
+    gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
 
     client = gm.client()
-    plan = Plan()
-    read_errors = []
-    try:
-        if "ids" in selector:
-            read_errors = _plan_ids(client, address, selector["ids"], plan)
-        elif "series_id" in selector:
-            _plan_occurrence(client, address, selector["series_id"], selector["date"], plan)
-        else:
-            _plan_window(client, address, selector, plan)
-    except ev.EventsError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except GraphLayerError as exc:
-        gm.fail_graph(exc, "Reading the events failed", **result)
-
+    with gm.graph_step("Reading the events failed", result):
+        plan = events.plan_cancel(client, selection)
     result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
                   skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
-    if read_errors:
-        result["failures"] = [dict(id=key, error=_error_dict(error)) for key, error in read_errors]
-        module.fail_json(msg="Nothing sent: " + "; ".join("Reading event %s failed: %s" % (key, error) for key, error in read_errors),
-                         **result)
-    if plan.not_organizer:
-        module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
-                             % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)
-
-    wanted = [reported_id for reported_id, _event in plan.to_cancel]
-    result["changed"] = bool(wanted)
-    if module._diff and wanted:
-        result["diff"] = {
-            "before": dict((rid, ev.diff_entry(event)) for rid, event in plan.to_cancel),
-            "after": dict((rid, "cancelled") for rid in wanted),
-        }
-
-    if module.check_mode or not wanted:
-        result["cancelled"] = wanted
-        result["msg"] = ("would cancel %d event(s)" % len(wanted)) if wanted else "nothing to cancel"
-        module.exit_json(**result)
-
-    try:
-        cancelled, absent, failed = _cancel(client, address, plan, params["comment"])
-    except GraphLayerError as exc:  # e.g. the token could not be renewed: nothing per item to report
-        gm.fail_graph(exc, "Cancelling the events failed", **result)
-    result["cancelled"] = cancelled
-    result["already_absent"] = plan.already_absent + absent
-    result["changed"] = bool(cancelled)
-    by_id = dict((s["id"], s) for s in plan.events)
-    for rid, event in plan.to_cancel:
-        summary = by_id.get(event.get("id"))
-        if summary is not None:
-            summary["result"] = "cancelled" if rid in cancelled else ("already_absent" if rid in absent else "failed")
-    if failed:
-        result["failures"] = [dict(id=o.key, error=_error_dict(o.error)) for o in failed]
-        module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (o.key, o.error) for o in failed)
-                         + " (%d cancelled)" % len(cancelled), **result)
-    result["msg"] = "cancelled %d event(s)" % len(cancelled)
-    module.exit_json(**result)
+    _refuse_unsendable(gm, plan, result)
+    # changed is computed outside the check-mode branch, so check mode predicts the real run.
+    result["changed"] = bool(plan.to_cancel)
+    if gm.module._diff and plan.to_cancel:
+        result["diff"] = plan.diff()
+    if not gm.check_mode and plan.to_cancel:
+        with gm.graph_step("Cancelling the events failed", result):
+            events.cancel(client, plan, gm.params["comment"])
+    _report(gm, plan, result)
 
 
 if __name__ == "__main__":

@@ -162,71 +162,35 @@ events:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
-    ConfigurationError,
-    GraphLayerError,
-    GraphNotFound,
+from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+
+ARGUMENT_SPEC = dict(
+    user=dict(type="str"),
+    group_id=dict(type="str"),
+    calendar_id=dict(type="str"),
+    calendar_group_id=dict(type="str"),
+    event_id=dict(type="str"),
+    start=dict(type="str"),
+    end=dict(type="str"),
+    subject=dict(type="str"),
+    subject_contains=dict(type="str"),
+    organizer_only=dict(type="bool", default=False),
 )
-from ansible_collections.graphops.msgraph.plugins.module_utils import _events as ev
-
-
-def _read(client, address, params, window):
-    if window is None:
-        try:
-            event = client.get(address.event_path(params["event_id"]), params={"$select": ev.EVENT_FIELDS}, outlook=True)
-        except GraphNotFound:
-            return []
-        return [ev.summarize(event)]
-    events = ev.read_window(client, address, window[0], window[1], params["subject"], params["subject_contains"])
-    if params["organizer_only"]:
-        events = [e for e in events if e.get("isOrganizer") is True]
-    return [ev.summarize(e) for e in events]
 
 
 def main():
-    argument_spec = dict(
-        user=dict(type="str"),
-        group_id=dict(type="str"),
-        calendar_id=dict(type="str"),
-        calendar_group_id=dict(type="str"),
-        event_id=dict(type="str"),
-        start=dict(type="str"),
-        end=dict(type="str"),
-        subject=dict(type="str"),
-        subject_contains=dict(type="str"),
-        organizer_only=dict(type="bool", default=False),
-    )
-    gm = GraphModule(argument_spec=argument_spec,
+    gm = GraphModule(argument_spec=ARGUMENT_SPEC,
                      mutually_exclusive=[("user", "group_id"), ("event_id", "start"), ("event_id", "end")],
                      required_one_of=[("event_id", "start")], required_together=[("start", "end")],
                      supports_check_mode=True)
-    module = gm.module
-    params = gm.params
     result = dict(changed=False, events=[])
-
-    try:
-        address = ev.EventAddress(user=params["user"], group_id=params["group_id"],
-                                  calendar_id=params["calendar_id"], calendar_group_id=params["calendar_group_id"])
-        window = None
-        if params["event_id"] is not None:
-            ev.validate_id(params["event_id"], "event_id")
-        else:
-            window = (ev.parse_datetime(params["start"], "start"), ev.parse_datetime(params["end"], "end"))
-            if window[1] <= window[0]:
-                raise ev.EventsError("end must be after start")
-    except (ev.EventsError, ConfigurationError) as exc:
-        module.fail_json(msg=str(exc), **result)
-    if address.is_me and not gm.is_delegated():
-        module.fail_json(msg="No user or group_id given, so the events of /me were addressed, but the credentials give an "
-                             "application token and /me needs a delegated (user) token: set user to the owner's "
-                             "userPrincipalName or object id", **result)
+    selection = gm.validated(events.info_selection, gm.params, **result)
+    gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
 
     client = gm.client()
-    try:
-        result["events"] = _read(client, address, params, window)
-    except GraphLayerError as exc:
-        gm.fail_graph(exc, "Reading the events failed", **result)
-    module.exit_json(**result)
+    with gm.graph_step("Reading the events failed", result):
+        result["events"] = [events.summarize(e) for e in events.find_events(client, selection)]
+    gm.module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ never only through what the module returns. Expected sets are computed from the 
 (tests/emulator/fixtures/tenant.json), independently of the module's own filtering.
 """
 
-import json
 import re
 
 import pytest
 
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from emulator.graph.testing import load_fixture
+from module_runner import module_credentials, run_main
 from ansible_collections.graphops.msgraph.plugins.modules import booking_appointment_cancel
 
 BUSINESS = "contosoclinic@contoso.example"
@@ -49,26 +48,11 @@ def recipients(appointment_id):
     return sorted([c["emailAddress"] for c in appt["customers"]] + [STAFF_EMAIL[s] for s in appt["staffMemberIds"]])
 
 
-def booking_credentials(emu, **overrides):
-    base = dict(graph_endpoint=emu["graph_endpoint"], authority_host=emu["authority_host"], ca_path=emu["ca_path"],
-                tenant_id=emu["tenant_id"], client_id=emu["apps"]["secret"]["client_id"],
-                client_secret=emu["apps"]["secret"]["client_secret"], token_cache_path="", retries=1, max_wait=5)
-    base.update(overrides)
-    return base
-
-
 def run_cancel(emu, args, check=False, diff=False, capsys=None, **credentials):
     """Run the module's main() in-process; returns (failed, result)."""
-    params = booking_credentials(emu, **credentials)
+    params = module_credentials(emu, retries=1, max_wait=5, **credentials)
     params.update(args)
-    params["_ansible_check_mode"] = check
-    params["_ansible_diff"] = diff
-    with patch_module_args(params):
-        with pytest.raises(SystemExit) as exit_info:
-            booking_appointment_cancel.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    return exit_info.value.code != 0 or result.get("failed", False), result
+    return run_main(booking_appointment_cancel, params, capsys, check=check, diff=diff)
 
 
 def cancel_requests(emu):
@@ -346,6 +330,7 @@ BAD_INPUT = [
     ("match.staff_member_id", dict(match=dict(WEEK, staff_member_id="x#y"))),
     ("match.end", dict(match=dict(start="2027-03-02T00:00:00Z", end="2027-03-01T00:00:00Z"))),
     ("match.start", dict(match=dict(start="next monday", end="2027-03-01T00:00:00Z"))),
+    ("match.start", dict(match=dict(start="0001-01-01T00:00:00+01:00", end="2027-03-01T00:00:00Z"))),  # before year 1 in UTC
     ("mutually exclusive", dict(appointment_id=IDS[0], appointment_ids=[IDS[1]])),
     ("one of", dict()),
 ]

@@ -3,14 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """calendar_event_info through main(), against the Graph emulator (seed: tests/emulator/fixtures/tenant.json)."""
 
-import json
-
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.graphops.msgraph.plugins.modules import calendar_event_info
 from emulator.graph.store import derive_immutable_id
+from module_runner import module_credentials, run_main
 
 BUDGET = "AAMkADvlmEnFKhcQh4mZbhfE2GrV-NcA0hryR2R3_War8mblc="
 SERIES = "AAMkADV997ArQMAWwboR7UA-u1wuzn6xganOFsp2eB98_pX84="
@@ -19,30 +16,12 @@ OFFSITE = "AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0="
 WEEK = dict(start="2027-03-01T00:00:00Z", end="2027-03-06T00:00:00Z")
 
 
-def credentials(emu, kind="app"):
-    base = dict(graph_endpoint=emu["graph_endpoint"], authority_host=emu["authority_host"], ca_path=emu["ca_path"],
-                tenant_id=emu["tenant_id"], token_cache_path="")
-    if kind == "app":
-        base.update(client_id=emu["apps"]["readonly"]["client_id"], client_secret=emu["apps"]["readonly"]["client_secret"])
-    else:
-        organizer = emu["users"]["organizer"]
-        base.update(auth_method="password", client_id=emu["apps"]["public"]["client_id"],
-                    username=organizer["upn"], password=organizer["password"])
-    return base
-
-
 @pytest.fixture
 def info(emu, capsys):
     def _run(args, check=False, kind="app"):
-        params = dict(credentials(emu, kind))
+        params = module_credentials(emu, "readonly" if kind == "app" else kind)
         params.update(args)
-        params["_ansible_check_mode"] = check
-        with patch_module_args(params):
-            with pytest.raises(SystemExit) as exit_info:
-                calendar_event_info.main()
-        out = capsys.readouterr().out
-        result = json.loads(out[out.index("{"):])
-        return exit_info.value.code != 0 or result.get("failed", False), result
+        return run_main(calendar_event_info, params, capsys, check=check)
     return _run
 
 
@@ -128,7 +107,8 @@ def test_me_with_app_token_fails_before_any_request(info, emu):
     (dict(user="u", event_id="x#y"), "event_id"),
     (dict(user="u", start="yesterday", end="2027-03-01"), "start"),
     (dict(user="u", start="2027-03-02", end="2027-03-01"), "end must be after start"),
-], ids=["user", "event_id", "start", "order"])
+    (dict(user="u", start="2027-03-02", end="9999-12-31T23:30:00-01:00"), "end"),  # after year 9999 in UTC
+], ids=["user", "event_id", "start", "order", "out-of-range"])
 def test_bad_input_sends_nothing(info, emu, args, needle):
     failed, result = info(args)
     assert failed and needle in result["msg"]

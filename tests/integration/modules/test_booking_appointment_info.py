@@ -11,9 +11,8 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from emulator.graph.testing import load_fixture
+from module_runner import module_credentials, run_main
 from ansible_collections.graphops.msgraph.plugins.modules import booking_appointment_info
 
 BUSINESS = "contosoclinic@contoso.example"
@@ -27,25 +26,11 @@ APPTS = dict((a["id"], a) for a in SEED["appointments"])
 IDS = [a["id"] for a in SEED["appointments"]]
 
 
-def info_credentials(emu, **overrides):
-    base = dict(graph_endpoint=emu["graph_endpoint"], authority_host=emu["authority_host"], ca_path=emu["ca_path"],
-                tenant_id=emu["tenant_id"], client_id=emu["apps"]["readonly"]["client_id"],
-                client_secret=emu["apps"]["readonly"]["client_secret"], token_cache_path="", retries=1, max_wait=5)
-    base.update(overrides)
-    return base
-
-
 def run_info(emu, args, check=False, capsys=None, **credentials):
-    """Run the module's main() in-process; returns (failed, result)."""
-    params = info_credentials(emu, **credentials)
+    """Run the module's main() in-process with the read-only app; returns (failed, result)."""
+    params = module_credentials(emu, kind="readonly", retries=1, max_wait=5, **credentials)
     params.update(args)
-    params["_ansible_check_mode"] = check
-    with patch_module_args(params):
-        with pytest.raises(SystemExit) as exit_info:
-            booking_appointment_info.main()
-    out = capsys.readouterr().out
-    result = json.loads(out[out.index("{"):])
-    return exit_info.value.code != 0 or result.get("failed", False), result
+    return run_main(booking_appointment_info, params, capsys, check=check)
 
 
 def expected_summary(appointment_id):
