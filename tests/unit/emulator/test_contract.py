@@ -1,7 +1,7 @@
 # Copyright: graphops.msgraph contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The emulator speaks the real contract: every route it serves exists in
-../shared/graph/graph-subset-<version>.json (or in the allow-list below), with the same action
+tests/emulator/contract/graph-subset-<version>.json (or in the allow-list below), with the same action
 body parameters, and every property name it sends back exists in the subset's schemas."""
 
 import json
@@ -9,12 +9,13 @@ import os
 
 import pytest
 
+import emulator
 from emulator.graph import GraphService, routing
 from emulator.graph.testing import (ADELE_ID, BUSINESS, GROUP_ID, FakeRuntime, app_principal, fixture_calendar, fixture_calendar_group,
                                     fixture_event, load_fixture, make_request, seg, user_principal)
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-SHARED = os.path.join(os.path.dirname(REPO), "shared", "graph")
+# The in-repo copy of the contract (tests/emulator/contract/README.md says where it came from).
+CONTRACT = os.path.join(os.path.dirname(os.path.abspath(emulator.__file__)), "contract")
 
 # Real Graph routes the emulator serves although the subsets do not carry them, each mapped to
 # the subset route whose responses (schema) it shares. The modules need the group reads (the
@@ -36,9 +37,7 @@ WINDOW = {"bookings": "start=2027-03-01T00:00:00Z&end=2027-03-08T00:00:00Z",
 
 
 def _load(version):
-    path = os.path.join(SHARED, "graph-subset-%s.json" % version)
-    if not os.path.isfile(path):
-        pytest.fail("Graph contract %s is missing: the shared folder must sit beside the clone (<repo>/../shared/graph)" % path)
+    path = os.path.join(CONTRACT, "graph-subset-%s.json" % version)
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
 
