@@ -4,7 +4,6 @@
 
 import json
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -20,19 +19,14 @@ from emulator.control import EmulatorControl  # noqa: E402  pylint: disable=wron
 STARTUP_TIMEOUT = 30
 
 
-def random_loopback():
-    # Each emulator gets its own 127.x.y.z so that several (xdist workers) can each own port 443.
-    return "127.%d.%d.%d" % (random.randint(1, 254), random.randint(1, 254), random.randint(2, 254))
-
-
 def start_emulator(state_dir, *extra_args, host=None):
     """Start `python -m emulator`; returns (process, connection dict). Raises when it does not come up."""
-    host = host or random_loopback()
+    host = host or "127.0.0.1"
     conn_path = os.path.join(state_dir, "connection.json")
     env = dict(os.environ)
     env["PYTHONPATH"] = TESTS_DIR + os.pathsep + env.get("PYTHONPATH", "")
     log = open(os.path.join(state_dir, "emulator.log"), "wb")  # pylint: disable=consider-using-with
-    cmd = [sys.executable, "-m", "emulator", "--host", host, "--port", "0", "--realm-port", "443",
+    cmd = [sys.executable, "-m", "emulator", "--host", host, "--port", "0",
            "--state-dir", state_dir, "--connection-file", conn_path] + list(extra_args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env, cwd=TESTS_DIR)  # pylint: disable=consider-using-with
     log.close()

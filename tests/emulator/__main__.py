@@ -22,8 +22,6 @@ def parse_args(argv):
     parser.add_argument("--rtt-ms", type=float, default=0)
     parser.add_argument("--service-ms", type=float, default=0)
     parser.add_argument("--mailbox-concurrency", type=int, default=4)
-    parser.add_argument("--realm-port", type=int, default=None, choices=[0, 443],
-                        help="also serve port 443 (MSAL's user realm discovery); default: 443 if it can be bound")
     return parser.parse_args(argv)
 
 
@@ -35,14 +33,7 @@ def main(argv=None):
     os.makedirs(state_dir, exist_ok=True)
     emulator = Emulator(args.host, args.port, state_dir, args.seed, cloud=args.cloud, rtt_ms=args.rtt_ms,
                         service_ms=args.service_ms, mailbox_concurrency=args.mailbox_concurrency)
-    realm_port = args.realm_port
-    try:
-        emulator.start(realm_port=443 if realm_port in (None, 443) else None)
-    except OSError as exc:
-        if realm_port == 443:
-            sys.stderr.write("emulator: can not serve port 443 on %s: %s\n" % (args.host, exc))
-            return 1
-        emulator.start(realm_port=None)
+    emulator.start()
     conn_path = args.connection_file or os.path.join(state_dir, "connection.json")
     tmp = conn_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:

@@ -34,8 +34,9 @@ def seed_fixture():
 
 @pytest.fixture
 def session(emulator):
-    """requests.Session verifying against the emulator's CA whatever REQUESTS_CA_BUNDLE says."""
-    sess = ca_session(emulator["ca_path"])
+    """requests.Session verifying against the emulator's CA whatever REQUESTS_CA_BUNDLE says, that
+    sends MSAL's user realm discovery to the emulator's own port (control.restore_userrealm_port)."""
+    sess = ca_session(emulator["ca_path"], userrealm_port=emulator["port"])
     yield sess
     sess.close()
 
