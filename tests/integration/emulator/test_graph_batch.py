@@ -86,7 +86,7 @@ def test_depends_on_and_424_chain(svc):
         {"id": "get", "method": "GET", "url": "me/events/" + vendor, "headers": {"Prefer": 'IdType="ImmutableId"'}},
         {"id": "cancel", "method": "POST", "url": "/me/events/%s/cancel" % vendor, "body": {"Comment": "x"},
          "headers": {"Content-Type": "application/json"}, "dependsOn": ["get"]},
-        {"id": "missing", "method": "GET", "url": "/me/events/AAMkADnope="},
+        {"id": "missing", "method": "GET", "url": "/me/events/AAMkADnope0000000000000000000000000000000000="},
         {"id": "after-missing", "method": "GET", "url": "/me/events/" + vendor, "dependsOn": ["MISSING"]},
         {"id": "chain", "method": "GET", "url": "/me/events/" + vendor, "dependsOn": ["after-missing"]},
     ]
@@ -107,7 +107,10 @@ def test_item_errors_do_not_fail_the_batch(svc):
              {"id": "4", "method": "POST", "url": "/users/%s/events/x/cancel" % ADELE, "body": {"Comment": ""}, "headers": JSON}]
     resp = batch(svc, items, user_principal())
     by_id = {r["id"]: r["status"] for r in resp.body["responses"]}
-    assert resp.status == 200 and by_id == {"1": 400, "2": 405, "3": 400, "4": 404}
+    # Item 4's id "x" is malformed: 400 inside a batch too, never a 404 "absent".
+    assert resp.status == 200 and by_id == {"1": 400, "2": 405, "3": 400, "4": 400}
+    item4 = next(r for r in resp.body["responses"] if r["id"] == "4")
+    assert item4["body"]["error"]["code"] == "ErrorInvalidIdMalformed"
 
 
 def test_item_transport_fault_becomes_the_batch_fate(svc):

@@ -166,7 +166,10 @@ def test_password_grant_and_refresh_token(emu, session, msal_kwargs, scope, seed
     assert "access_token" in result, result
     claims = claims_of(result["access_token"])
     assert claims["upn"] == ORGANIZER_UPN and "roles" not in claims
-    assert set(claims["scp"].split()) == {"BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite"}
+    # /.default: every delegated permission the public app was consented for, plus the OpenID
+    # Connect scopes MSAL always asks for (offline_access only earns the refresh token).
+    assert set(claims["scp"].split()) == {"BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite", "Group.ReadWrite.All", "openid",
+                                          "profile"}
     # MSAL's user realm discovery reached the emulator's own (ephemeral) port and was answered there.
     realm = [s for s in recording.sent if "/common/userrealm/" in s[1]]
     assert realm and realm[0][1].startswith("https://%s:%d/common/userrealm/" % (emu["host"], emu["port"])) and realm[0][3] == 200
