@@ -130,8 +130,9 @@ class Handler(BaseHTTPRequestHandler):
             self._graph(app, path, segments, query, headers, raw)
             return
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)) if raw else {}
-        response = app.identity.handle(self.command, segments, query, headers, form)
         client_request_id = headers.get("client-request-id") or str(uuid.uuid4())
+        headers["client-request-id"] = client_request_id  # Entra's correlation_id is this id
+        response = app.identity.handle(self.command, segments, query, headers, form)
         if response is None:
             first = segments[0] if segments else ""
             req = api.Request(method=self.command, version="", path=path, segments=segments, query=query, headers={},
