@@ -106,9 +106,12 @@ reliability: collection
 reliability-scale: collection
 	$(PYTEST) -m scale tests/reliability
 
+# The emulator in the foreground (docs/docsite/rst/guide_emulator.rst). PORT=0 (the default) picks a
+# free port; a port that is taken, or another emulator running in EMULATOR_DIR, is refused (exit 2).
+PORT ?= 0
 emulator: collection
 	mkdir -p $(EMULATOR_DIR)
-	cd tests && $(PY) -m emulator --port 8443 --state-dir $(EMULATOR_DIR) --connection-file $(EMULATOR_DIR)/connection.json
+	cd tests && $(PY) -m emulator --port $(PORT) --state-dir $(EMULATOR_DIR) --connection-file $(EMULATOR_DIR)/connection.json
 
 demo: collection
 	$(PY) hacking/demo.py

@@ -41,9 +41,10 @@ class Emulator:
         self._passwords = {}
         self._lock = threading.Lock()
         self.graph = None
-        self.context = self._tls_context()
-        # Bind first: every URL (audience, issuer, endpoints) depends on the port.
-        self.main = server.TLSServer((host, port), self, self.context)
+        # Bind first: every URL (audience, issuer, endpoints) depends on the port, and a port that
+        # is taken must fail before anything (the CA above all) is written to the state dir.
+        self.main = server.TLSServer((host, port), self, None)
+        self.context = self.main.context = self._tls_context()
         self.port = self.main.server_address[1]
         self.base_url = "https://%s:%d" % (host, self.port)
         self.graph_endpoint = self.base_url
