@@ -13,14 +13,15 @@ TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STARTUP_TIMEOUT = 30
 
 
-def start_emulator(state_dir, *extra_args, host=None):
-    """Start `python -m emulator`; returns (process, connection dict). Raises when it does not come up."""
+def start_emulator(state_dir, *extra_args, host=None, python=None):
+    """Start `python -m emulator` (with `python`, default this interpreter); returns (process,
+    connection dict). Raises when it does not come up."""
     host = host or "127.0.0.1"
     conn_path = os.path.join(state_dir, "connection.json")
     env = dict(os.environ)
     env["PYTHONPATH"] = TESTS_DIR + os.pathsep + env.get("PYTHONPATH", "")
     log = open(os.path.join(state_dir, "emulator.log"), "wb")  # pylint: disable=consider-using-with
-    cmd = [sys.executable, "-m", "emulator", "--host", host, "--port", "0",
+    cmd = [python or sys.executable, "-m", "emulator", "--host", host, "--port", "0",
            "--state-dir", state_dir, "--connection-file", conn_path] + list(extra_args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env, cwd=TESTS_DIR)  # pylint: disable=consider-using-with
     log.close()

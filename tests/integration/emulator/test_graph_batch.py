@@ -48,7 +48,8 @@ def test_twenty_items_pass_twenty_one_fail(svc):
     [{"id": "a", "method": "POST", "url": "/me/events/x/cancel", "body": {"Comment": ""}}],  # body without Content-Type
     [{"id": "a", "method": "GET", "url": "/me/events", "dependsOn": ["zz"]}],
     [{"id": "a", "method": "GET", "url": "/me/events", "dependsOn": ["b"]}, {"id": "b", "method": "GET", "url": "/me/events", "dependsOn": ["a"]}],
-    [{"id": "a", "method": "GET", "url": "https://graph.microsoft.com/v1.0/me/events"}],
+    [{"id": "a", "method": "GET", "url": "https://graph.microsoft.com/v1.0/me/events"}],  # another host
+    [{"id": "a", "method": "GET", "url": "https://graph.test:8443/beta/me/events"}],  # another version
     [{"id": "a", "url": "/me/events"}],
     [],
 ])
@@ -56,6 +57,14 @@ def test_invalid_batches_fail_whole(svc, items):
     resp = batch(svc, items, user_principal())
     assert resp.status == 400 and resp.body["error"]["innerError"]["request-id"]
     assert not svc.runtime.operations and not svc.runtime.notifications
+
+
+def test_absolute_url_of_the_same_host_and_version(svc):
+    """What msgraph-sdk-python's BatchRequestItem sends (make conformance): taken as the relative URL."""
+    resp = batch(svc, [{"id": "a", "method": "GET", "url": "https://graph.test:8443/v1.0/me/events?$top=2"}], user_principal())
+    item = resp.body["responses"][0]
+    assert item["status"] == 200 and len(item["body"]["value"]) == 2
+    assert svc.runtime.operations[-1][1] == "/me/events"
 
 
 def test_items_run_four_at_a_time_each_through_run_operation():
