@@ -355,11 +355,15 @@ def main():
         print("%-46s %8s %9s %7s" % ("task", "seconds", "requests", "tokens"))
         for label, seconds, http, tokens in rows:
             print("%-46s %8s %9s %7s" % (label, fmt_s(seconds), http, tokens))
-        rounds = sorted(w / (p + rtt) for w, p in zip(times["warm"], times["ping"]))
-        print("warm single cancel / (ping + one round trip of %.0f ms) = %.2f (target <= 1.3); per round %.2f to %.2f"
-              % (rtt * 1000, warm / (ping + rtt), rounds[0], rounds[-1]), flush=True)
-        if warm > 1.3 * (ping + rtt):
-            failures.append("single cancel: %.2f s, above 1.3 x (ping + one round trip) = %.2f s" % (warm, 1.3 * (ping + rtt)))
+        # The peer a user would write instead: one uri POST with the token given (a real uri user needs a
+        # second task to get that token). ping's row is for information only.
+        rounds = sorted(w / u for w, u in zip(times["warm"], times["uri"]))
+        print("warm single cancel / one uri POST with the token given = %.2f (target <= 1.15); per round %.2f to %.2f"
+              % (warm / uri, rounds[0], rounds[-1]), flush=True)
+        print("where the time goes: module start (input refused) %.2f s over ping; the cancel's own work %.2f s over "
+              "module start, of which %.0f ms is the emulator's round trip" % (start - ping, warm - start, rtt * 1000), flush=True)
+        if warm > 1.15 * uri:
+            failures.append("single cancel: %.2f s, above 1.15 x one uri POST = %.2f s" % (warm, 1.15 * uri))
 
         # ---------------------------------------------------------------- bulk
         results = {}

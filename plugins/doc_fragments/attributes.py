@@ -8,17 +8,10 @@ from __future__ import annotations
 class ModuleDocFragment:
 
     # Descriptions of the attributes; each module states its own support level for the first three.
-    # action and async are the same for every module: their action plugin is ansible-core's normal one.
+    # async is the same for every module.
     DOCUMENTATION = r"""
 options: {}
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details:
-      - The module runs under an action plugin of its own name, which is ansible-core's normal action and does
-        nothing on the controller except spare ansible-core's task worker a needless garbage collection when it
-        builds the module. Graph is called from the host the task runs on, as for any module.
   async:
     description: Supports being used with the C(async) keyword.
     support: full

@@ -112,7 +112,7 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each HTTP answer.
+      - Seconds to wait for each whole HTTP answer (not each read): an answer not complete by then is a timeout.
     type: int
     default: 30
   retries:
@@ -130,15 +130,17 @@ options:
   token_cache_path:
     description:
       - A folder for the token cache, so the tasks of a play request a token once.
-      - The cache holds one file per cloud, authority, tenant, client, user and auth method, created with
-        mode C(0600) in a folder created with mode C(0700). It holds tokens, never client secrets or passwords.
+      - The cache holds one file per cloud, authority, tenant, client, user, auth method and credential (a
+        wrong or rotated secret never uses another's token), with mode C(0600) in a folder with mode C(0700);
+        wider modes are narrowed. It holds tokens, never client secrets or passwords.
+      - A path that can not be used as that folder fails the task before any request.
       - Defaults to C(graphops.msgraph/tokens) under E(XDG_CACHE_HOME) or C(~/.cache).
       - An empty string turns the cache off.
       - If not set, the value of the E(MSGRAPH_TOKEN_CACHE) environment variable is used.
     type: path
 requirements:
-  - msal >= 1.28.0 and requests >= 2.25.0 (not needed with O(auth_method=access_token); Graph requests themselves
-    use only the Python standard library)
+  - requests >= 2.25.0 (every request, MSAL's and Graph's, goes through one requests session)
+  - msal >= 1.28.0 (not needed with O(auth_method=access_token))
 notes:
   - Every request carries a fresh C(client-request-id); failures report it with Graph's C(request-id).
   - Secrets, passwords and tokens never appear in results, messages or the token cache file names.

@@ -9,27 +9,31 @@
 get_token(), after community.hashi_vault's auth classes. MSAL is imported only when a token is
 actually needed (access_token never imports it), to keep module start-up lean.
 
-Tokens are cached with msal.SerializableTokenCache in one file per (cloud, authority, tenant,
-client, user, method), 0600 in a 0700 folder, so a play with many tasks asks for a token once and
-two tenants, apps, users or clouds never share a cache.
+Tokens are cached with msal.SerializableTokenCache in one file per credential (_token_cache.py),
+so a play with many tasks asks for a token once, and two tenants, apps, users, clouds or secrets
+never share a cache. MSAL talks through the module run's one requests session (_graph_session.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-import os
-import tempfile
 import threading
-import time
 
+from urllib.parse import urlsplit
+
+from ansible_collections.graphops.msgraph.plugins.module_utils._certificates import load_certificate_credential
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
+from ansible_collections.graphops.msgraph.plugins.module_utils._token_cache import (
+    TokenCacheFile,
+    cache_folder,
+    find_access_token,
+    remove_access_token,
+)
 
 AUTH_METHODS = ("client_secret", "certificate", "federated", "managed_identity", "password", "access_token")
-TOKEN_CACHE_ENV = "MSGRAPH_TOKEN_CACHE"
 
 # What each method needs ({option: why}); auto picks the one whose own credential is given.
 _REQUIRED = {
@@ -98,60 +102,6 @@ def _jwt_claims(token):
         return {}
 
 
-# ---------------------------------------------------------------------------- token cache
-
-def default_token_cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "graphops.msgraph", "tokens")
-
-
-class TokenCacheFile:
-    """One msal.SerializableTokenCache persisted atomically to <folder>/<sha256 of the key>.json."""
-
-    def __init__(self, folder, key_parts):
-        self.folder = folder
-        digest = hashlib.sha256("|".join(p or "" for p in key_parts).encode("utf-8")).hexdigest()
-        self.path = os.path.join(folder, digest + ".json")
-        self.cache = None
-        self._lock = threading.Lock()
-
-    def load(self, msal):
-        self.cache = msal.SerializableTokenCache()
-        try:
-            with open(self.path, "r") as handle:
-                self.cache.deserialize(handle.read())
-        except (OSError, ValueError):
-            # Missing or unreadable/corrupt: start empty, the next save replaces it.
-            self.cache = msal.SerializableTokenCache()
-        return self.cache
-
-    def _ensure_folder(self):
-        if not os.path.isdir(self.folder):
-            os.makedirs(self.folder, mode=0o700)
-            os.chmod(self.folder, 0o700)  # makedirs' mode is filtered by the umask
-
-    def save(self):
-        if self.cache is None or not self.cache.has_state_changed:
-            return
-        with self._lock:
-            try:
-                self._ensure_folder()
-                fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.folder)  # created 0600
-                try:
-                    with os.fdopen(fd, "w") as handle:
-                        handle.write(self.cache.serialize())
-                    os.chmod(tmp, 0o600)
-                    os.replace(tmp, self.path)  # atomic: a parallel task never reads half a file
-                except BaseException:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                    raise
-                self.cache.has_state_changed = False
-            except OSError as exc:
-                raise ConfigurationError("token_cache_path: can not write {0}: {1}".format(self.folder, exc.strerror),
-                                         option="token_cache_path")
-
-
 # ---------------------------------------------------------------------------- credentials
 
 class _Credential:
@@ -169,9 +119,9 @@ class _Credential:
         self._session = session
         self._lock = threading.Lock()
         self._cache_file = None
-        self.token_requests = 0   # times MSAL was asked (cache hits included)
-        self._fast_used = False   # a token was taken from the cache file without MSAL
-        self._fast_disabled = False
+        self._cache = None          # the msal token cache, loaded on the first get_token()
+        self.token_requests = 0     # times an MSAL application or client was asked
+        self._fast_disabled = False  # after invalidate(): MSAL decides, no cache shortcut
 
     def __repr__(self):
         return "<{0} method={1} cloud={2}>".format(type(self).__name__, self.method, self.cloud.name)
@@ -179,36 +129,35 @@ class _Credential:
     def validate(self):
         check_required(self.method, self.params)
 
+    def check_cache(self):
+        """Make the token cache folder usable now, before any request (ConfigurationError otherwise)."""
+        folder = cache_folder(self.params)
+        if folder is not None:
+            self._cache_file = TokenCacheFile(folder, self._cache_key(), self._cache_secret())
+            self._cache_file.check()
+
     def is_delegated(self):
         return self.delegated
 
     def _session_for_msal(self):
         if self._session is None:
-            from ansible_collections.graphops.msgraph.plugins.module_utils._graph_requests import new_session
-            self._session = new_session(self.verify, self.timeout, self.user_agent)
+            from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session
+            self._session = new_session(self.verify, self.timeout, self.user_agent, self.cloud.authority_host)
         return self._session
 
-    def _cache_folder(self):
-        path = self.params.get("token_cache_path")
-        if path == "":
-            return None
-        if path is None:
-            path = os.environ.get(TOKEN_CACHE_ENV)
-            if path == "":
-                return None
-        return os.path.expanduser(path) if path else default_token_cache_dir()
-
     def _token_cache(self, msal):
-        folder = self._cache_folder()
-        if folder is None:
-            # Memory only, but ours, so invalidate() can still drop a token Graph refused.
-            return msal.TokenCache()
-        self._cache_file = TokenCacheFile(folder, self._cache_key())
-        return self._cache_file.load(msal)
+        """The msal cache: from this credential's file, or in memory only (still ours, so invalidate() works)."""
+        if self._cache is None:
+            self._cache = self._cache_file.load(msal) if self._cache_file is not None else msal.TokenCache()
+        return self._cache
 
     def _cache_key(self):
         return (self.cloud.name, self.cloud.authority_host, self.params.get("tenant_id"), self.params.get("client_id"),
                 self.params.get("username"), self.method)
+
+    def _cache_secret(self):
+        """What proves this credential (secret, thumbprint, ...): part of the cache file's name."""
+        return None
 
     def _persist(self):
         if self._cache_file is not None:
@@ -236,29 +185,20 @@ class _Credential:
         """Forget token (Graph said it is invalid) so the next get_token() asks the identity platform again."""
         with self._lock:
             self._fast_disabled = True
-            cache = self._msal_cache()
-            if cache is None and self._fast_used:
-                # The token came from the cache file without MSAL: open the file with MSAL to drop it.
-                cache = self._token_cache(_import_msal())
-            if cache is None:
-                return
-            import msal
-            for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-                if item.get("secret") == token:
-                    cache.remove_at(item)
+            msal = _import_msal()
+            remove_access_token(self._token_cache(msal), msal, token)
             self._persist()
-
-    def _msal_cache(self):
-        return None
 
     def _acquire(self):
         raise NotImplementedError
 
 
 def _transport_auth_error(exc, method):
-    name = type(exc).__name__
-    error = "tls_error" if "SSL" in name else ("connection_error" if "Connection" in name or "Timeout" in name else "msal_error")
-    return AuthenticationError(error, redact("{0}: {1}".format(name, exc)), method=method)
+    """MSAL raises requests' exceptions (and ValueError) on transport trouble: name the kind, never a secret."""
+    from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import transport_failure
+    failure = transport_failure(exc)
+    return AuthenticationError(failure.kind if failure else "msal_error", redact("{0}: {1}".format(type(exc).__name__, exc)),
+                               method=method)
 
 
 def _import_msal():
@@ -278,10 +218,6 @@ class _MsalAppCredential(_Credential):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._app = None
-        self._cache = None
-
-    def _msal_cache(self):
-        return self._cache
 
     def _client_credential(self):
         raise NotImplementedError
@@ -299,10 +235,9 @@ class _MsalAppCredential(_Credential):
 
     def _application(self, msal):
         if self._app is None:
-            self._cache = self._token_cache(msal)
             kwargs = dict(
                 authority=self.cloud.authority(self.params["tenant_id"]),
-                token_cache=self._cache,
+                token_cache=self._token_cache(msal),
                 http_client=self._session_for_msal(),
                 instance_discovery=self._instance_discovery(msal),
                 app_name="graphops.msgraph",
@@ -314,52 +249,27 @@ class _MsalAppCredential(_Credential):
         return self._app
 
     def _acquire(self):
-        token = self._cached_app_token()
-        if token is not None:
-            return token
         msal = _import_msal()
+        if self._app is None and not self._fast_disabled:
+            # Building the application fetches the tenant's OpenID configuration: a token already in
+            # this credential's cache (the search acquire_token_for_client makes first) needs none.
+            token = find_access_token(self._token_cache(msal), msal, self.params["client_id"],
+                                      urlsplit(self.cloud.authority_host).netloc.lower(), self.cloud.scope)
+            if token is not None:
+                register_secret(token)
+                return token
         app = self._application(msal)
         self.token_requests += 1
         return self._result_token(app.acquire_token_for_client(scopes=[self.cloud.scope]))
-
-    def _cached_app_token(self):
-        """An app token still valid for 5 minutes or more, read from our cache file without MSAL.
-
-        Importing MSAL and building its application (which fetches the tenant's OpenID
-        configuration) costs a module run more than the Graph request itself. The file is MSAL's
-        serialized cache (the unified schema every MSAL library shares): this takes an AccessToken
-        entry of this app, tenant and scope exactly as acquire_token_for_client() would, and leaves
-        everything else (refresh, a token due for refresh, any doubt about the file) to MSAL.
-        """
-        folder = self._cache_folder()
-        if self._fast_disabled or folder is None or self._app is not None:
-            return None
-        try:
-            with open(TokenCacheFile(folder, self._cache_key()).path, "r") as handle:
-                entries = json.load(handle).get("AccessToken") or {}
-            now = time.time()
-            tenant = (self.params.get("tenant_id") or "").lower()
-            for entry in entries.values():
-                if entry.get("credential_type") != "AccessToken" or entry.get("client_id") != self.params.get("client_id"):
-                    continue
-                if (entry.get("realm") or "").lower() != tenant or self.cloud.scope.lower() not in (entry.get("target") or "").lower().split():
-                    continue
-                if int(entry.get("expires_on", 0)) - now < 300 or now >= int(entry.get("refresh_on") or now + 1):
-                    continue
-                token = entry.get("secret")
-                if token:
-                    register_secret(token)
-                    self._fast_used = True
-                    return token
-        except (OSError, ValueError, TypeError, AttributeError):
-            return None
-        return None
 
 
 class ClientSecretCredential(_MsalAppCredential):
     method = "client_secret"
 
     def _client_credential(self):
+        return self.params["client_secret"]
+
+    def _cache_secret(self):
         return self.params["client_secret"]
 
 
@@ -384,55 +294,8 @@ class CertificateCredential(_MsalAppCredential):
             self.validate()
         return self._credential
 
-
-def load_certificate_credential(path, password=None):
-    """Return MSAL's client_credential dict {private_key, thumbprint} from a PEM or PKCS#12 file."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ConfigurationError("client_certificate_path: can not read {0}: {1}".format(path, exc.strerror),
-                                 option="client_certificate_path")
-    try:
-        # cryptography comes with msal; imported here so other methods never pay for it.
-        from cryptography import x509  # pylint: disable=import-outside-toplevel
-        from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
-        from cryptography.hazmat.primitives.serialization import pkcs12  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        raise ConfigurationError("the Python library 'cryptography' is required for auth_method=certificate",
-                                 option="client_certificate_path")
-    pw = password.encode("utf-8") if password else None
-    if b"-----BEGIN" in data:
-        certs = x509.load_pem_x509_certificates(data) if b"CERTIFICATE-----" in data else []
-        if not certs:
-            raise ConfigurationError("client_certificate_path: {0} holds no PEM certificate".format(path),
-                                     option="client_certificate_path")
-        if b"PRIVATE KEY-----" not in data:
-            raise ConfigurationError("client_certificate_path: {0} holds no private key (put the key in the same file)"
-                                     .format(path), option="client_certificate_path")
-        try:
-            key = serialization.load_pem_private_key(data, password=pw)
-        except TypeError:
-            raise ConfigurationError("client_certificate_password is required: the key in {0} is encrypted".format(path)
-                                     if pw is None else
-                                     "client_certificate_password is given but the key in {0} is not encrypted".format(path),
-                                     option="client_certificate_password")
-        except ValueError:
-            raise ConfigurationError("client_certificate_password is wrong, or the key in {0} is not readable".format(path),
-                                     option="client_certificate_password")
-        cert = certs[0]
-    else:
-        try:
-            key, cert, _extra = pkcs12.load_key_and_certificates(data, pw)
-        except ValueError:
-            raise ConfigurationError("client_certificate_password is wrong, or {0} is not a PEM or PKCS#12 file".format(path),
-                                     option="client_certificate_password")
-        if key is None or cert is None:
-            raise ConfigurationError("client_certificate_path: {0} must hold both the certificate and its key".format(path),
-                                     option="client_certificate_path")
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode("ascii")
-    return {"private_key": key_pem, "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper()}  # nosec: x5t is SHA-1 by spec
+    def _cache_secret(self):
+        return self._client_credential()["thumbprint"]
 
 
 class FederatedCredential(_MsalAppCredential):
@@ -461,6 +324,10 @@ class FederatedCredential(_MsalAppCredential):
     def _client_credential(self):
         return {"client_assertion": self._read_assertion}
 
+    def _cache_secret(self):
+        # The assertion in the file rotates; the file itself is what identifies this credential.
+        return self.params["federated_token_file"]
+
 
 class PasswordCredential(_MsalAppCredential):
     """Resource owner password grant with a public client app; refreshed from the cache afterwards."""
@@ -468,6 +335,9 @@ class PasswordCredential(_MsalAppCredential):
     method = "password"
     delegated = True
     app_class = "PublicClientApplication"
+
+    def _cache_secret(self):
+        return self.params["password"]
 
     def _acquire(self):
         msal = _import_msal()
@@ -504,10 +374,6 @@ class ManagedIdentityCredential(_Credential):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._client = None
-        self._cache = None
-
-    def _msal_cache(self):
-        return self._cache
 
     def _acquire(self):
         msal = _import_msal()
@@ -515,11 +381,8 @@ class ManagedIdentityCredential(_Credential):
             client_id = self.params.get("client_id")
             identity = (msal.UserAssignedManagedIdentity(client_id=client_id) if client_id
                         else msal.SystemAssignedManagedIdentity())
-            self._cache = self._token_cache(msal)
-            kwargs = {"http_client": self._session_for_msal()}
-            if self._cache is not None:
-                kwargs["token_cache"] = self._cache
-            self._client = msal.ManagedIdentityClient(identity, **kwargs)
+            self._client = msal.ManagedIdentityClient(identity, http_client=self._session_for_msal(),
+                                                      token_cache=self._token_cache(msal))
         self.token_requests += 1
         # Managed identity speaks "resource", not scopes: the Graph endpoint itself.
         return self._result_token(self._client.acquire_token_for_client(resource=self.cloud.graph_endpoint))
@@ -536,6 +399,9 @@ class AccessTokenCredential(_Credential):
         register_secret(token)
         if token.lower().startswith("bearer "):
             raise ConfigurationError("access_token must be the token alone, without 'Bearer '", option="access_token")
+
+    def check_cache(self):
+        return None  # a token given as is is never cached
 
     def is_delegated(self):
         return "scp" in _jwt_claims(self.params["access_token"])
@@ -573,4 +439,5 @@ def build_credential(params, cloud=None, verify=True, timeout=None, user_agent=N
     method = select_auth_method(params)
     credential = _CLASSES[method](params, cloud, verify=verify, timeout=timeout, user_agent=user_agent, session=session)
     credential.validate()
+    credential.check_cache()
     return credential

@@ -22,6 +22,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import AP
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, GraphError, GraphLayerError, redact
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
 
@@ -84,7 +85,7 @@ def wrong_types(spec, raw, prefix=""):
 
 
 def build_verify(params):
-    """The verify value for _graph_http and MSAL's session: the ca_path bundle, True, or False when validate_certs is off."""
+    """The verify value for the requests session: the ca_path bundle, True, or False when validate_certs is off."""
     ca_path = params.get("ca_path")
     if params.get("validate_certs") is False:
         if ca_path:
@@ -125,6 +126,7 @@ class GraphModule:
         self.check_mode = self.module.check_mode
         self.mailbox_concurrency = mailbox_concurrency
         self._cloud = None
+        self._session = None
         self._credential = None
         self._client = None
 
@@ -162,14 +164,16 @@ class GraphModule:
                 check_numbers(self.params)
                 verify = build_verify(self.params)
                 method = select_auth_method(self.params)
-                if method != "access_token":
-                    # MSAL, and requests under it, are imported only when the token cache can not
-                    # answer: check now that they are there, without the cost of importing them.
-                    for library in ("msal", "requests"):
-                        if importlib.util.find_spec(library) is None:
-                            self.module.fail_json(msg=missing_required_lib(library))
+                if not HAS_REQUESTS:
+                    self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+                if method != "access_token" and importlib.util.find_spec("msal") is None:
+                    # MSAL is imported when a token is first needed; say now that it is missing.
+                    self.module.fail_json(msg=missing_required_lib("msal"))
+                # One requests session for the run: MSAL's requests and Graph's go through it alike.
+                self._session = new_session(verify, self.params["timeout"], USER_AGENT, self.cloud_settings.authority_host)
                 self._credential = build_credential(self.params, cloud=self.cloud_settings, verify=verify,
-                                                    timeout=self.params["timeout"], user_agent=USER_AGENT)
+                                                    timeout=self.params["timeout"], user_agent=USER_AGENT,
+                                                    session=self._session)
             except ConfigurationError as exc:
                 self.fail_graph(exc, "Invalid connection options")
         return self._credential
@@ -182,7 +186,7 @@ class GraphModule:
                 self.cloud_settings.graph_endpoint, self.params["api_version"], credential,
                 verify=credential.verify, timeout=self.params["timeout"], retries=self.params["retries"],
                 max_wait=self.params["max_wait"], user_agent=USER_AGENT,
-                mailbox_concurrency=self.mailbox_concurrency)
+                mailbox_concurrency=self.mailbox_concurrency, session=self._session)
         return self._client
 
     def is_delegated(self):

@@ -85,12 +85,11 @@ def validate_id_list(values, option):
 def encode_segment(value, option="id"):
     """Percent-encode value as exactly one path segment (refusing an empty or blank value)."""
     _require_text(value, option)
-    # safe="" encodes "/" too; "." and ".." are encoded by hand because quote() leaves dots
-    # alone and a bare ".." segment would be collapsed by URL normalisation.
-    encoded = quote(value, safe="")
     if value in (".", ".."):
-        encoded = value.replace(".", "%2E")
-    return encoded
+        # No encoding survives: requests unquotes %2E (an unreserved character) and urllib3 then
+        # collapses the dot segment, which would address the parent resource.
+        raise InvalidInputError("{0} must not be '.' or '..'".format(option), option=option)
+    return quote(value, safe="")  # safe="": "/" is encoded too
 
 
 def build_path(template, **ids):

@@ -1,9 +1,9 @@
 # Copyright (c) graphops.msgraph contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Scripted HTTP for the client and authenticator tests: the client's transport (and, for MSAL,
-a requests transport adapter) answered from a handler, every request recorded exactly as it
-would have gone on the wire. How bytes and sockets behave is tested for real in test_graph_http.py."""
+"""Scripted HTTP for the client and authenticator tests: a requests transport adapter, mounted on
+the one session MSAL and the Graph client share, answers from a handler, and every request is
+recorded exactly as it would have gone on the wire (method, URL, headers, body). No emulator."""
 
 import json
 import threading
@@ -12,9 +12,10 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import Headers, Response
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
 ENDPOINT = "https://graph.test"
@@ -72,6 +73,9 @@ class ScriptedAdapter(BaseAdapter):
         if isinstance(out, requests.Response):
             return out
         status, body, headers = (tuple(out) + (None, None))[:3]
+        # Graph answers every request with a request-id; a script leaves it out only on purpose (None).
+        headers = dict({"request-id": "req-%d" % len(self.requests)}, **(headers or {}))
+        headers = dict((k, v) for k, v in headers.items() if v is not None)
         if isinstance(body, str):
             return make_response(request, status, text=body, headers=headers)
         return make_response(request, status, body, headers)
@@ -80,30 +84,25 @@ class ScriptedAdapter(BaseAdapter):
         pass
 
 
-class ScriptedTransport:
-    """The GraphClient's transport played by handler(recorded) -> (status, body, headers), or it
-    raises _graph_http.TransportError (what the real transport raises for a socket that failed)."""
+def transport_error(kind, message, sent):
+    """The exception requests raises for a request that got no answer, as a handler raises it:
+    kind timeout (sent), connection_error (sent: reset or cut short; not sent: refused), tls_error."""
+    if kind == "timeout":
+        return requests.exceptions.ReadTimeout(message)
+    if kind == "tls_error":
+        return requests.exceptions.SSLError(message)
+    if kind == "connection_error" and not sent:
+        return requests.exceptions.ConnectionError(MaxRetryError(None, "/", NewConnectionError(None, message)))
+    if kind == "connection_error":
+        return requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", message))
+    raise ValueError(kind)
 
-    def __init__(self, handler):
-        self.handler = handler
-        self.requests = []
-        self.lock = threading.Lock()
 
-    def request(self, method, url, headers, body=None):
-        rec = Recorded(method, url, headers, body)
-        with self.lock:
-            self.requests.append(rec)
-        out = self.handler(rec)
-        status, answer, answer_headers = (tuple(out) + (None, None))[:3]
-        answer_headers = Headers(answer_headers or {})
-        if isinstance(answer, str):
-            text = answer
-        elif answer is not None:
-            text = json.dumps(answer)
-            answer_headers.setdefault("content-type", "application/json")
-        else:
-            text = ""
-        return Response(status, answer_headers, text)
+def scripted_session(adapter, timeout=5):
+    """The module run's session (_graph_session.new_session) with the scripted adapter mounted."""
+    session = new_session(True, timeout, USER_AGENT)
+    session.mount("https://", adapter)
+    return session
 
 
 class SequenceHandler:
@@ -158,7 +157,7 @@ def sleeper():
 
 @pytest.fixture
 def make_client(tokens, sleeper):
-    """make_client(handler, **overrides) -> (client, transport); sleeps are recorded, not slept, unless real_sleep."""
+    """make_client(handler, **overrides) -> (client, adapter); sleeps are recorded, not slept, unless real_sleep."""
 
     def factory(handler, real_sleep=False, **overrides):
         kwargs = dict(endpoint=ENDPOINT, api_version="v1.0", token_provider=tokens, verify=True, timeout=5, retries=3,
@@ -174,9 +173,9 @@ def make_client(tokens, sleeper):
             kwargs["sleep"] = fake_sleep
             kwargs["clock"] = lambda: clock["t"]
         kwargs.update(overrides)
-        transport = ScriptedTransport(handler if callable(handler) else SequenceHandler(handler))
-        client = GraphClient(transport=transport, **kwargs)
-        return client, transport
+        adapter = ScriptedAdapter(handler if callable(handler) else SequenceHandler(handler))
+        client = GraphClient(session=scripted_session(adapter, kwargs["timeout"]), **kwargs)
+        return client, adapter
 
     return factory
 

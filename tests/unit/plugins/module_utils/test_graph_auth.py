@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import (
     build_credential, load_certificate_credential, select_auth_method)
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_requests import new_session
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError
 
 from .conftest import ScriptedAdapter  # pylint: disable=relative-beyond-top-level
@@ -238,9 +238,9 @@ def test_invalidate_drops_token_from_cache(tmp_path):
     assert "at-1" not in content and "at-2" in content
 
 
-def test_warm_cache_needs_no_msal_and_no_request(tmp_path):
-    """A second task takes the cached token straight from the file: no HTTP at all (not even
-    MSAL's tenant discovery) and MSAL is never asked."""
+def test_warm_cache_needs_no_request(tmp_path):
+    """A second task finds the cached token through the cache's public search(): no HTTP at all
+    (not even MSAL's tenant discovery), and no MSAL application is built."""
     cache_dir = str(tmp_path / "cache")
     identity = FakeIdentity()
     build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
@@ -259,7 +259,8 @@ def test_warm_cache_needs_no_msal_and_no_request(tmp_path):
     {"expires_on": lambda now: now + 120},       # less than 5 minutes left: MSAL refreshes
     {"refresh_on": lambda now: now - 1},         # MSAL's proactive refresh time has come
     {"target": lambda now: "https://other.test/.default"},
-    {"realm": lambda now: "another-tenant"},
+    {"client_id": lambda now: "another-app"},
+    {"environment": lambda now: "login.other.test"},
 ])
 def test_warm_cache_leaves_doubtful_tokens_to_msal(tmp_path, change):
     cache_dir = str(tmp_path / "cache")
@@ -291,6 +292,91 @@ def test_invalidating_a_warm_cache_token_removes_it_from_the_file(tmp_path):
     with open(os.path.join(cache_dir, os.listdir(cache_dir)[0])) as handle:
         content = handle.read()
     assert "at-1" not in content and "at-2" in content
+
+
+def _cache_files(folder):
+    return sorted(name for name in os.listdir(folder) if not name.startswith("."))
+
+
+def test_a_wrong_secret_never_uses_the_warm_cache(tmp_path):
+    """The cache is keyed by the credential: a typo in a rotated secret fails as Entra fails it."""
+    cache_dir = str(tmp_path / "cache")
+    identity = FakeIdentity()
+    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    params = _secret_params(cache_dir)
+    params["client_secret"] = "wrong"
+    session, adapter = _scripted_session(identity)
+    with pytest.raises(AuthenticationError) as err:
+        build_credential(params, session=session).get_token()
+    assert "AADSTS7000215" in str(err.value) and "wrong" not in str(err.value)
+    assert identity.token_posts[-1]["client_secret"] == "wrong" and adapter.requests
+    assert len(_cache_files(cache_dir)) == 1  # nothing was cached for the wrong secret
+    for name in _cache_files(cache_dir):
+        assert SECRET not in name and "wrong" not in name
+
+
+@pytest.mark.parametrize("option, other", [("client_secret", "rotated-secret"), ("tenant_id", "tid2"),
+                                           ("client_id", "cid2"), ("cloud", "usgov")])
+def test_each_credential_has_its_own_cache_file(tmp_path, option, other):
+    cache_dir = str(tmp_path / "cache")
+    identity = FakeIdentity()
+    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    params = _secret_params(cache_dir)
+    params[option] = other
+    assert build_credential(params, session=_scripted_session(identity)[0]).get_token() == "at-2"
+    assert len(_cache_files(cache_dir)) == 2
+
+
+def test_wide_modes_are_narrowed(tmp_path):
+    cache_dir = tmp_path / "cache"
+    identity = FakeIdentity()
+    build_credential(_secret_params(str(cache_dir)), session=_scripted_session(identity)[0]).get_token()
+    [name] = _cache_files(cache_dir)
+    os.chmod(cache_dir, 0o777)
+    os.chmod(cache_dir / name, 0o644)
+    cred = build_credential(_secret_params(str(cache_dir)), session=_scripted_session(identity)[0])
+    assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache_dir / name).st_mode) == 0o600
+    assert cred.get_token() == "at-1"
+
+
+@pytest.mark.parametrize("content", ["[]", "{\"AccessToken\": []}", "{not json", "", "null", "{\"AccessToken\": {\"k\": 1}}"])
+def test_a_cache_of_the_wrong_shape_is_rebuilt(tmp_path, content):
+    cache_dir = tmp_path / "cache"
+    identity = FakeIdentity()
+    build_credential(_secret_params(str(cache_dir)), session=_scripted_session(identity)[0]).get_token()
+    [name] = _cache_files(cache_dir)
+    (cache_dir / name).write_text(content)
+    for expected in ("at-2", "at-2"):  # rebuilt once, then used
+        assert build_credential(_secret_params(str(cache_dir)), session=_scripted_session(identity)[0]).get_token() == expected
+    assert len(identity.token_posts) == 2
+    assert "at-2" in (cache_dir / name).read_text()
+
+
+def test_an_unusable_cache_path_fails_before_any_request(tmp_path):
+    regular = tmp_path / "a-file"
+    regular.write_text("x")
+    identity = FakeIdentity()
+    session, adapter = _scripted_session(identity)
+    with pytest.raises(ConfigurationError) as err:
+        build_credential(_secret_params(str(regular)), session=session)
+    assert err.value.option == "token_cache_path" and "is not a folder" in str(err.value)
+    with pytest.raises(ConfigurationError) as err:
+        build_credential(_secret_params(str(regular / "below")), session=session)
+    assert err.value.option == "token_cache_path"
+    assert adapter.requests == []
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "theirs"
+    cache_dir.mkdir(mode=0o700)
+    # As if this process ran as another user than the folder's owner.
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(cache_dir).st_uid + 1)
+    session, adapter = _scripted_session(FakeIdentity())
+    with pytest.raises(ConfigurationError) as err:
+        build_credential(_secret_params(str(cache_dir)), session=session)
+    assert err.value.option == "token_cache_path" and "belongs to another user" in str(err.value)
+    assert adapter.requests == []
 
 
 def test_empty_cache_path_disables_cache(tmp_path, monkeypatch):

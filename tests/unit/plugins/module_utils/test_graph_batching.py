@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import TransportError
+from .conftest import transport_error  # pylint: disable=relative-beyond-top-level
 
 
 def _read_ops(n, mailbox="b@x", outlook=False):
@@ -206,7 +206,7 @@ def test_whole_batch_lost_is_probed_not_resent(make_client):
     def handler(rec):
         calls.append((rec.method, rec.url))
         if rec.url.endswith("/$batch") and rec.body["requests"][0]["method"] == "POST":
-            raise TransportError("timeout", "no answer within 5 s: timed out", True)
+            raise transport_error("timeout", "no answer within 5 s: timed out", True)
         responses = [{"id": r["id"], "status": 404, "body": {"error": {"code": "ErrorItemNotFound", "message": "x"}}}
                      for r in rec.body["requests"]]
         return 200, {"responses": responses}

@@ -9,12 +9,13 @@ import uuid
 
 import pytest
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import (
-    BACKOFF_CAP, GraphClient, WriteOp, new_request_id, parse_retry_after)
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import HttpsTransport, TransportError
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient, WriteOp, new_request_id
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_outcomes import BACKOFF_CAP, parse_retry_after
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import GraphSession
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
-    GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled, GraphTransportError, GraphUnauthorized)
+    GraphForbidden, GraphNotFound, GraphServerError, GraphThrottled, GraphTransportError, GraphUnauthorized, InvalidInputError)
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path
+from .conftest import transport_error  # pylint: disable=relative-beyond-top-level
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import COLLECTION_VERSION, USER_AGENT
 
 OK = (200, {"id": "x"})
@@ -53,10 +54,13 @@ def test_request_ids_are_random_version_4_uuids():
         assert len(set(crid[position] for crid in ids)) > 1, position
 
 
-def test_dot_segments_are_sent_encoded(make_client):
+def test_dot_segments_never_reach_the_wire(make_client):
+    # requests would unquote %2E%2E and urllib3 collapse the segment: build_path refuses it instead.
     client, adapter = make_client([OK])
-    client.get(build_path("/users/{user}/events/{event_id}", user="u", event_id=".."))
-    assert adapter.requests[0].url == "https://graph.test/v1.0/users/u/events/%2E%2E"
+    for dots in (".", ".."):
+        with pytest.raises(InvalidInputError, match="event_id must not be '.' or '..'"):
+            client.get(build_path("/users/{user}/events/{event_id}", user="u", event_id=dots))
+    assert adapter.requests == []
 
 
 def test_404_raises_not_found(make_client):
@@ -143,7 +147,7 @@ def test_max_wait_is_honoured(make_client, sleeper):
 
 
 def test_connection_error_retried_then_reported(make_client):
-    client, adapter = make_client([TransportError("connection_error", "reset by peer", True)] * 2, retries=1)
+    client, adapter = make_client([transport_error("connection_error", "reset by peer", True)] * 2, retries=1)
     with pytest.raises(GraphTransportError) as err:
         client.get("/x")
     assert len(adapter.requests) == 2
@@ -151,7 +155,7 @@ def test_connection_error_retried_then_reported(make_client):
 
 
 def test_tls_error_not_retried(make_client):
-    client, adapter = make_client([TransportError("tls_error", "TLS verification failed for graph.test:443: certificate verify failed", False)])
+    client, adapter = make_client([transport_error("tls_error", "TLS verification failed for graph.test:443: certificate verify failed", False)])
     with pytest.raises(GraphTransportError) as err:
         client.get("/x")
     assert len(adapter.requests) == 1
@@ -226,7 +230,7 @@ def test_applied_then_504_probes_and_does_not_resend(make_client):
 
 
 def test_applied_then_timeout_probes_and_does_not_resend(make_client):
-    client, adapter = make_client([TransportError("timeout", "no answer within 5 s: read timed out", True), (404, None)])
+    client, adapter = make_client([transport_error("timeout", "no answer within 5 s: read timed out", True), (404, None)])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done" and outcome.probed
     assert [r.method for r in adapter.requests] == ["POST", "GET"]
@@ -240,7 +244,7 @@ def test_not_applied_is_resent_exactly_once(make_client):
 
 
 def test_resend_after_ambiguous_404_means_done(make_client):
-    client, adapter = make_client([TransportError("connection_error", "Connection reset by peer", True), (200, {"id": "A1"}),
+    client, adapter = make_client([transport_error("connection_error", "Connection reset by peer", True), (200, {"id": "A1"}),
                                    (404, {"error": {"code": "ErrorItemNotFound", "message": "x"}})])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done"
@@ -255,7 +259,7 @@ def test_429_on_write_is_retried_without_probe(make_client):
 
 
 def test_connection_refused_is_not_ambiguous(make_client):
-    refused = TransportError("connection_error", "connection to graph.test:443 failed: [Errno 111] Connection refused", False)
+    refused = transport_error("connection_error", "connection to graph.test:443 failed: [Errno 111] Connection refused", False)
     client, adapter = make_client([refused, (204, None)])
     [outcome] = client.write_at_most_once([_write()])
     assert outcome.result == "done" and not outcome.probed
@@ -285,10 +289,10 @@ def test_403_write_fails(make_client):
     assert str(outcome.error).startswith("HTTP 403 ErrorAccessDenied: Access is denied. (request-id r9, client-request-id ")
 
 
-def test_client_works_without_transport_argument():
+def test_client_works_without_session_argument():
     client = GraphClient("https://graph.test/", "beta", lambda: "t", verify="/nonexistent/ca.pem", timeout=3, retries=0,
                          max_wait=0, user_agent=USER_AGENT)
     assert client.base_url == "https://graph.test/beta"
-    # The standard-library transport, with the client's TLS choice and timeout.
-    assert isinstance(client.transport, HttpsTransport)
-    assert (client.transport.verify, client.transport.timeout) == ("/nonexistent/ca.pem", 3)
+    # Its own requests session, with the client's TLS choice and deadline.
+    assert isinstance(client.session, GraphSession)
+    assert (client.session.pinned_verify, client.session.deadline) == ("/nonexistent/ca.pem", 3)

@@ -15,7 +15,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors imp
     GraphTransportError, InvalidInputError, graph_error_from, redact, register_secret)
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import MAX_IDS, build_path, validate_id, validate_id_list
 
-TRICKY_IDS = ["a/b", "..", ".", "a?b=c", "x#frag", "AA%2FBB", "with space", "naïve-ü-日本", "AAMk/..==", " lead", "a\\b"]
+TRICKY_IDS = ["a/b", "...", ".a", "a?b=c", "x#frag", "AA%2FBB", "with space", "naïve-ü-日本", "AAMk/..==", " lead", "a\\b"]
 
 
 @pytest.mark.parametrize("value", TRICKY_IDS)
@@ -27,6 +27,14 @@ def test_build_path_makes_exactly_one_segment(value):
     assert unquote(segments[5]) == value
     assert not set(segments[5]) & set("/?# ")
     assert segments[5] not in (".", "..")
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_build_path_refuses_dot_segments(value):
+    # No encoding of them survives requests (it unquotes %2E) and urllib3 (it collapses dot segments).
+    with pytest.raises(InvalidInputError) as err:
+        build_path("/users/{user}/events/{event_id}", user="u", event_id=value)
+    assert err.value.option == "event_id"
 
 
 @pytest.mark.parametrize("value", ["", "   ", "\t", None, 5])

