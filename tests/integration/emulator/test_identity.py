@@ -185,6 +185,21 @@ def test_password_grant_and_refresh_token(emu, session, msal_kwargs, scope, seed
 
 
 @ROPC_WARNING
+def test_password_grant_through_the_collections_session(emu, scope, seeded):
+    """The collection's own session (plugins/module_utils/_graph_session.py) as MSAL's http_client:
+    its user realm shim reaches the emulator on its ephemeral port, no port 443 involved."""
+    from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import \
+        new_session  # pylint: disable=import-outside-toplevel
+    session = new_session(verify=emu["ca_path"], timeout=30, authority_host=emu["authority_host"])
+    public = msal.PublicClientApplication(emu["apps"]["public"]["client_id"], authority="%s/%s" % (emu["authority_host"], emu["tenant_id"]),
+                                          http_client=session, instance_discovery=False)
+    result = public.acquire_token_by_username_password(ORGANIZER_UPN, ORGANIZER_PASSWORD, scopes=scope)
+    assert claims_of(result["access_token"])["upn"] == ORGANIZER_UPN, result
+    realm = [r for r in emu.http_requests() if r["path"].startswith("/common/userrealm/")]
+    assert realm and emu["port"] not in (0, 443), emu.http_requests()
+
+
+@ROPC_WARNING
 def test_wrong_password_is_invalid_grant(emu, msal_kwargs, scope, seeded):
     public = msal.PublicClientApplication(emu["apps"]["public"]["client_id"], **msal_kwargs)
     result = public.acquire_token_by_username_password(ORGANIZER_UPN, "wrong", scopes=scope)
