@@ -8,6 +8,7 @@ MSAL cover what a client sees (tokens, tenants, scopes, headers).
 
 import ast
 import datetime
+import itertools
 import os
 import re
 import uuid
@@ -66,14 +67,17 @@ def test_every_rule_has_its_test():
 def test_permission_table_is_the_emulators():
     with open(RULES_MD, encoding="utf-8") as handle:
         text = handle.read().split("<!-- permission-table", 1)[1]
-    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| area", "|---"))]
+    lines = text.splitlines()[1:]
+    block = list(itertools.takewhile(lambda line: line.startswith("|"), lines))
+    rows = block[2:]  # after the header and its rule
+
+    def names(cell):
+        return frozenset() if cell == "-" else frozenset(n.strip() for n in cell.split(","))
+
     table = {}
     for line in rows:
-        if "|" not in line[1:]:
-            break
         area, access, delegated, application = [c.strip() for c in line.strip("|").split("|")]
-        parse = (lambda cell: frozenset() if cell == "-" else frozenset(n.strip() for n in cell.split(",")))
-        table[(area, access)] = (parse(delegated), parse(application))
+        table[(area, access)] = (names(delegated), names(application))
     assert table == permissions.RULES
 
 
