@@ -289,8 +289,8 @@ class Identity:
             raise AadError(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s."
                            % (resource, self.registry.tenant_id))
         granted = []
+        known = {s.lower(): s for s in KNOWN_SCOPES}
         for _resource, name in pairs:
-            known = {s.lower(): s for s in KNOWN_SCOPES}
             if name.lower() not in known:
                 raise AadError(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope "
                                "%s is not valid." % name)
