@@ -66,7 +66,7 @@ class Emulator:
         # BENCH_EMULATOR_CMD runs the emulator another way (under a profiler, say).
         command = (os.environ.get("BENCH_EMULATOR_CMD") or sys.executable + " -m emulator").split()
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            command + ["--port", "0", "--realm-port", "0", "--state-dir", WORK, "--connection-file", conn_path,
+            command + ["--port", "0", "--state-dir", WORK, "--connection-file", conn_path,
                        "--rtt-ms", str(RTT_MS), "--service-ms", str(SERVICE_MS),
                        "--mailbox-concurrency", str(MAILBOX_CONCURRENCY)],
             cwd=os.path.join(ROOT, "tests"), stdout=subprocess.PIPE, stderr=self.log, text=True)

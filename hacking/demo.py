@@ -38,7 +38,7 @@ def start_emulator():
         os.remove(conn_path)
     log = open(os.path.join(BUILD, "emulator.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, "-m", "emulator", "--port", "0", "--realm-port", "0",
+        [sys.executable, "-m", "emulator", "--port", "0",
          "--state-dir", BUILD, "--connection-file", conn_path],
         cwd=os.path.join(ROOT, "tests"), stdout=subprocess.PIPE, stderr=log, text=True,
     )

@@ -86,7 +86,8 @@ def graph_error(status, code, message, request, headers=None):
             "innerError": {
                 "date": now,
                 "request-id": request.request_id if request else str(uuid.uuid4()),
-                "client-request-id": request.client_request_id if request else "",
+                # Graph always answers one: the client's, or one it made up (RULES.md, "Request ids").
+                "client-request-id": (request.client_request_id if request else "") or str(uuid.uuid4()),
             },
         }
     }

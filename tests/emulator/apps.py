@@ -20,7 +20,9 @@ from emulator import tokens
 
 WRITE_ROLES = ["Bookings.ReadWrite.All", "Calendars.ReadWrite"]
 READ_ROLES = ["Bookings.Read.All", "Calendars.Read"]
-DELEGATED_SCOPES = ["BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite"]
+# What the public app was admin-consented for: Bookings and calendars, and group calendars
+# (delegated only). /.default grants them all; named scopes are granted one by one.
+DELEGATED_SCOPES = ["BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite", "Group.ReadWrite.All"]
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 FEDERATION_SUBJECT = "system:serviceaccount:automation:ansible-runner"
 

@@ -4,6 +4,7 @@
 client for it that tests use."""
 
 import json
+from urllib.parse import urlsplit, urlunsplit
 
 from emulator.faults import FaultRuleError
 
@@ -71,12 +72,27 @@ def _faults(app, method, body):
     return _error(405, "method not allowed")
 
 
-def ca_session(ca_path):
+def restore_userrealm_port(url, port):
+    """MSAL's password grant sends its user realm discovery to ``https://<authority host without its
+    port>/common/userrealm/<user>`` (NOTES, "MSAL (Python) against a local https server"). The
+    emulator serves that route on its own port only, so a client must put the authority's port
+    back on that one URL, as the collection's credential layer does; other URLs are unchanged."""
+    parts = urlsplit(url)
+    if port and parts.port is None and parts.path.startswith("/common/userrealm/"):
+        return urlunsplit(parts._replace(netloc="%s:%d" % (parts.hostname, port)))
+    return url
+
+
+def ca_session(ca_path, userrealm_port=None):
     """A requests.Session that verifies against ca_path even when REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE
-    is set (requests lets those override Session.verify); hand it to MSAL as http_client."""
+    is set (requests lets those override Session.verify); hand it to MSAL as http_client. With
+    userrealm_port (the emulator's port), MSAL's user realm discovery reaches the emulator."""
     import requests  # pylint: disable=import-outside-toplevel
 
     class _Session(requests.Session):
+        def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
+            return super().request(method, restore_userrealm_port(url, userrealm_port), *args, **kwargs)
+
         def merge_environment_settings(self, url, proxies, stream, verify, cert):
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
             settings["verify"] = ca_path

@@ -41,14 +41,14 @@ class Emulator:
         self._passwords = {}
         self._lock = threading.Lock()
         self.graph = None
-        self.context = self._tls_context()
-        # Bind first: every URL (audience, issuer, endpoints) depends on the port.
-        self.main = server.TLSServer((host, port), self, self.context)
+        # Bind first: every URL (audience, issuer, endpoints) depends on the port, and a port that
+        # is taken must fail before anything (the CA above all) is written to the state dir.
+        self.main = server.TLSServer((host, port), self, None)
+        self.context = self.main.context = self._tls_context()
         self.port = self.main.server_address[1]
         self.base_url = "https://%s:%d" % (host, self.port)
         self.graph_endpoint = self.base_url
         self.runtime.base_url = self.graph_endpoint
-        self.realm = None
         self.tokens = tokens.TokenService(self.base_url)
         self.registry = apps.Registry(state_dir, self.tenant_id, self.other_tenant_id, self.base_url + "/_emulator/federation")
         self.identity = identity.Identity(self.registry, self.tokens, self.recorder, self.directory, self.base_url,
@@ -65,19 +65,14 @@ class Emulator:
         return context
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self, realm_port=None):
-        """Serve; realm_port 443 also serves port 443 of the same host (MSAL's user realm discovery)."""
-        if realm_port:
-            self.realm = server.TLSServer((self.host, realm_port), self, self.context)
-        for srv in (self.main, self.realm):
-            if srv is not None:
-                threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    def start(self):
+        """Serve on the one (ephemeral) port: Graph, identity, MSAL's user realm discovery
+        (GET /common/userrealm/<username>), managed identity and the control API."""
+        threading.Thread(target=self.main.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
 
     def stop(self):
-        for srv in (self.main, self.realm):
-            if srv is not None:
-                srv.shutdown()
-                srv.server_close()
+        self.main.shutdown()
+        self.main.server_close()
 
     # --- state -------------------------------------------------------------------------------
     def reset(self):
@@ -132,7 +127,6 @@ class Emulator:
             "authority_host": self.base_url,
             "control_url": self.base_url + "/_emulator",
             "ca_path": self.ca_path,
-            "realm_port": self.realm.server_address[1] if self.realm else None,
             "cloud": self.cloud,
             "tenant_id": self.tenant_id,
             "other_tenant_id": self.other_tenant_id,

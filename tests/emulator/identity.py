@@ -11,10 +11,15 @@ import jwt
 
 from emulator import api
 from emulator.apps import FEDERATION_AUDIENCE
+from emulator.graph.permissions import KNOWN_SCOPES
 from emulator.tokens import b64url_thumbprint
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 WELL_KNOWN_RESOURCES = ("https://management.azure.com", "https://vault.azure.net")
+# Tenant aliases of the authority URL that name no tenant (RULES.md, "Tenants").
+MULTI_TENANT = ("common", "organizations")
+# OpenID Connect scopes: they shape the answer (refresh token, id token), never name a resource.
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 
 
 class AadError(Exception):
@@ -57,12 +62,34 @@ class Identity:
             return self._token(tenant, method, headers, form)
         return None
 
+    def _domains(self):
+        """The tenant's verified domains: those of its users' sign-in names (contoso.example)."""
+        return {u.get("userPrincipalName", "").rpartition("@")[2].lower() for u in self.directory().get("users", [])} - {""}
+
+    def _tenant(self, name):
+        """The tenant GUID an authority's tenant segment names (a GUID or a verified domain), None
+        for common/organizations, or AadError invalid_tenant."""
+        low = (name or "").lower()
+        if low in MULTI_TENANT:
+            return None
+        for tenant in self.tenants:
+            if tenant.lower() == low:
+                return tenant
+        if low in self._domains():
+            return self.registry.tenant_id
+        raise AadError(400, "invalid_tenant", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID and "
+                       "are signing into the correct cloud." % name)
+
     def _discovery(self, tenant):
-        if tenant not in self.tenants:
-            return self._error(400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant, {})
-        base = "%s/%s" % (self.base_url, tenant)
+        try:
+            home = self._tenant(tenant)
+        except AadError as err:
+            return self._error(err.status, err.error, err.code, err.description, {})
+        # A domain resolves to its tenant's GUID in every endpoint; common/organizations keep
+        # their alias and the issuer carries Entra's "{tenantid}" placeholder.
+        base = "%s/%s" % (self.base_url, home or tenant)
         return _json(200, {
-            "issuer": self.tokens.issuer(tenant),
+            "issuer": self.tokens.issuer(home or "{tenantid}"),
             "authorization_endpoint": base + "/oauth2/v2.0/authorize",
             "token_endpoint": base + "/oauth2/v2.0/token",
             "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
@@ -102,26 +129,42 @@ class Identity:
         try:
             if method != "POST":
                 raise AadError(400, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a GET request.")
-            if tenant not in self.tenants:
-                raise AadError(400, "invalid_tenant", 90002, "Tenant '%s' not found. Check to make sure you have the correct tenant ID." % tenant)
+            home = self._tenant(tenant)
             if not client_id:
                 raise AadError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+            if home is None:
+                home = self._multi_tenant_home(tenant, grant_type)
             app = self.registry.apps.get(client_id)
-            if app is None or tenant not in app.tenants:
+            if app is None or home not in app.tenants:
                 raise AadError(400, "unauthorized_client", 700016,
                                "Application with identifier '%s' was not found in the directory '%s'." % (client_id, tenant))
             if grant_type == "client_credentials":
-                body = self._client_credentials(tenant, app, form)
+                body = self._client_credentials(home, app, form, tenant)
             elif grant_type == "password":
-                body = self._password(tenant, app, form)
+                body = self._password(home, app, form)
             elif grant_type == "refresh_token":
-                body = self._refresh(tenant, app, form)
+                body = self._refresh(home, app, form)
             else:
                 raise AadError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type '%s'." % grant_type)
         except AadError as err:
             return self._error(err.status, err.error, err.code, err.description, headers, grant_type, client_id)
         self.recorder.token_request(grant_type, client_id, 200, None)
         return _json(200, body)
+
+    def _multi_tenant_home(self, alias, grant_type):
+        """The tenant a common/organizations request lands in, or AadError (RULES.md, "Tenants").
+
+        Client credentials name no user, so nothing tells Entra which tenant's app to use: the
+        client credentials page asks for "GUID or domain-name format" and Entra refuses the aliases.
+        The password grant takes organizations but not common (v2-oauth-ropc). Delegated flows
+        land in the user's home tenant: every seeded user lives in the emulator's tenant."""
+        if grant_type == "client_credentials":
+            raise AadError(400, "invalid_request", 50059, "No tenant-identifying information found in either the request or implied "
+                           "by any provided credentials.")
+        if grant_type == "password" and alias.lower() == "common":
+            raise AadError(400, "invalid_request", 9001023, "The grant type is not supported over the /common or /consumers endpoints. "
+                           "Please use the /organizations or tenant-specific endpoint.")
+        return self.registry.tenant_id
 
     def _resource(self, scope_param):
         scopes = (scope_param or "").split()
@@ -137,12 +180,13 @@ class Identity:
         return resource
 
     def _app_token(self, tenant, app, resource):
+        # roles: the application permissions granted on that resource (omitted when none, as Entra does).
         roles = app.roles if resource == self.graph_endpoint else []
         token, claims = self.tokens.issue(tenant, resource, app.client_id, roles=roles)
         lifetime = claims["exp"] - int(time.time())
         return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
 
-    def _client_credentials(self, tenant, app, form):
+    def _client_credentials(self, tenant, app, form, url_tenant=None):
         if app.public:
             raise AadError(401, "invalid_client", 7000218,
                            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -157,7 +201,7 @@ class Identity:
             if app.federated_issuer:
                 self._check_federated(app, form["client_assertion"])
             else:
-                self._check_certificate(tenant, app, form["client_assertion"])
+                self._check_certificate((tenant, url_tenant or tenant), app, form["client_assertion"])
         else:
             raise AadError(401, "invalid_client", 7000218,
                            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -177,7 +221,7 @@ class Identity:
                         "assertion valid from %s, expiry time of assertion %s." % (
                             _iso(now), _iso(claims.get("nbf", claims.get("iat", 0))), _iso(claims.get("exp", 0))))
 
-    def _check_certificate(self, tenant, app, assertion):
+    def _check_certificate(self, tenants, app, assertion):
         header = self._header(assertion)
         # Compared without base64 padding: MSAL keeps the "=", the RFC says to drop it; Entra ID takes both.
         sha1 = str(header.get("x5t") or "").rstrip("=")
@@ -196,7 +240,8 @@ class Identity:
                            "signature value did not match the expected signature value.]") from exc
         if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
             raise AadError(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter.")
-        audiences = {"%s/%s/oauth2/v2.0/token" % (self.base_url, tenant), "%s/%s/oauth2/token" % (self.base_url, tenant)}
+        # The token endpoint the client posted to, by its GUID or by the domain it was given.
+        audiences = {"%s/%s/oauth2/%s" % (self.base_url, t, p) for t in tenants for p in ("v2.0/token", "token")}
         if claims.get("aud") not in audiences:
             raise AadError(401, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer. Review the "
                            "documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .")
@@ -218,16 +263,59 @@ class Identity:
             raise self._time_error(claims)
 
     # --- delegated grants ------------------------------------------------------------------------------
+    def _delegated_scopes(self, app, scope_param):
+        """(resource, granted permission names) for a delegated request (RULES.md, "Scopes").
+
+        Either ``<resource>/.default`` alone (every permission the app was consented for) or
+        named permissions of one resource, ``<graph endpoint>/Group.ReadWrite.All`` (a bare name
+        means Microsoft Graph), each granted only when consented (AADSTS65001 otherwise)."""
+        named = [s for s in (scope_param or "").split() if s.lower() not in OIDC_SCOPES]
+        if any(s.endswith("/.default") for s in named):
+            if len(named) > 1:
+                raise AadError(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope "
+                               "%s is not valid. static scope limit exceeded." % scope_param)
+            resource = self._resource(named[0])
+            return resource, list(app.delegated_scopes) if resource == self.graph_endpoint else []
+        if not named:
+            raise AadError(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope "
+                           "%s does not name a resource." % scope_param)
+        pairs = [s.rsplit("/", 1) if "/" in s else (self.graph_endpoint, s) for s in named]
+        resources = {r.rstrip("/") for r, _n in pairs}
+        if len(resources) > 1:
+            raise AadError(400, "invalid_request", 28000, "Provided value for the input parameter scope is not valid because it "
+                           "contains more than one resource. Scope %s is not valid." % scope_param)
+        resource = resources.pop()
+        if resource != self.graph_endpoint:
+            raise AadError(400, "invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s."
+                           % (resource, self.registry.tenant_id))
+        granted = []
+        known = {s.lower(): s for s in KNOWN_SCOPES}
+        for _resource, name in pairs:
+            if name.lower() not in known:
+                raise AadError(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope "
+                               "%s is not valid." % name)
+            if known[name.lower()] not in app.delegated_scopes:
+                raise AadError(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID "
+                               "'%s' named '%s'. Send an interactive authorization request for this user and resource."
+                               % (app.client_id, app.name))
+            granted.append(known[name.lower()])
+        return resource, list(dict.fromkeys(granted))
+
     def _delegated(self, tenant, app, user, scope_param):
-        resource = self._resource(" ".join(s for s in (scope_param or "").split() if s not in ("openid", "profile", "offline_access")))
-        scopes = app.delegated_scopes if resource == self.graph_endpoint else []
-        token, claims = self.tokens.issue(tenant, resource, app.client_id, scopes=scopes, user=user)
+        requested = [s.lower() for s in (scope_param or "").split()]
+        resource, granted = self._delegated_scopes(app, scope_param)
+        # scp: the granted permissions, space-separated, plus the OpenID Connect scopes asked for
+        # (Entra lists openid/profile/email there too); offline_access only earns a refresh token.
+        scp = granted + [s for s in ("openid", "profile", "email") if s in requested and granted]
+        token, claims = self.tokens.issue(tenant, resource, app.client_id, scopes=scp, user=user)
         lifetime = claims["exp"] - int(time.time())
-        refresh = self.tokens.new_refresh_token({"tenant": tenant, "client_id": app.client_id, "user_id": user["id"]})
         client_info = jwt.utils.base64url_encode(('{"uid":"%s","utid":"%s"}' % (user["id"], tenant)).encode("utf-8")).decode("ascii")
-        return {"token_type": "Bearer", "scope": " ".join("%s/%s" % (resource, s) for s in scopes) or scope_param,
-                "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token, "refresh_token": refresh,
+        body = {"token_type": "Bearer", "scope": " ".join("%s/%s" % (resource, s) for s in granted) or scope_param,
+                "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token,
                 "id_token": self.tokens.id_token(tenant, app.client_id, user), "client_info": client_info}
+        if "offline_access" in requested:
+            body["refresh_token"] = self.tokens.new_refresh_token({"tenant": tenant, "client_id": app.client_id, "user_id": user["id"]})
+        return body
 
     def _user(self, key, by="userPrincipalName"):
         for user in self.directory().get("users", []):

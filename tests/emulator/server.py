@@ -11,6 +11,7 @@ import struct
 import sys
 import time
 import traceback
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote
 
@@ -129,17 +130,26 @@ class Handler(BaseHTTPRequestHandler):
             self._graph(app, path, segments, query, headers, raw)
             return
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)) if raw else {}
+        client_request_id = headers.get("client-request-id") or str(uuid.uuid4())
+        headers["client-request-id"] = client_request_id  # Entra's correlation_id is this id
         response = app.identity.handle(self.command, segments, query, headers, form)
         if response is None:
             first = segments[0] if segments else ""
-            response = api.graph_error(400, "BadRequest", "Invalid version: %s" % first, None)
-        self._send(response)
+            req = api.Request(method=self.command, version="", path=path, segments=segments, query=query, headers={},
+                              client_request_id=client_request_id)
+            response = api.graph_error(400, "BadRequest", "Invalid version: %s" % first, req)
+            self._send(response, {"request-id": req.request_id, "client-request-id": client_request_id})
+            return
+        # Entra ID answers its own request id and echoes (or makes up) the client's.
+        self._send(response, {"x-ms-request-id": str(uuid.uuid4()), "client-request-id": client_request_id})
 
     def _graph(self, app, path, segments, query, headers, raw):
         version = segments[0]
+        # Graph answers request-id and client-request-id on every response, header and innerError;
+        # when the client sent no client-request-id, Graph makes one up (RULES.md, "Request ids").
         req = api.Request(method=self.command, version=version, path=path[len(version) + 1:] or "/", segments=segments[1:],
                           query=query, headers={k: v for k, v in headers.items() if k != "authorization"},
-                          client_request_id=headers.get("client-request-id", ""))
+                          client_request_id=headers.get("client-request-id") or str(uuid.uuid4()))
         req.seq = app.recorder.request(req)
         response = self._graph_response(app, req, headers, raw)
         fate = app.runtime.take_fate(req.seq) or response.transport_fault
@@ -149,9 +159,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if fate and fate.startswith("slow:"):
             time.sleep(float(fate.split(":", 1)[1]))
-        extra = {"request-id": req.request_id, "x-ms-ags-diagnostic": '{"ServerInfo":{"DataCenter":"Emulator"}}'}
-        if req.client_request_id:
-            extra["client-request-id"] = req.client_request_id
+        extra = {"request-id": req.request_id, "client-request-id": req.client_request_id,
+                 "x-ms-ags-diagnostic": '{"ServerInfo":{"DataCenter":"Emulator"}}'}
         try:
             self._send(response, extra)
         except (ConnectionError, ssl.SSLError, socket.timeout):

@@ -99,7 +99,9 @@ class TokenService:
             "tid": tenant_id, "appid": client_id, "azp": client_id, "uti": uti, "ver": "1.0",
         }
         if user is None:
-            claims.update({"idtyp": "app", "roles": list(roles or []), "oid": client_id, "sub": client_id})
+            claims.update({"idtyp": "app", "oid": client_id, "sub": client_id})
+            if roles:
+                claims["roles"] = list(roles)  # Entra leaves the claim out when nothing was granted
         else:
             claims.update({
                 "idtyp": "user", "scp": " ".join(scopes or []), "oid": user["id"], "sub": user["id"],

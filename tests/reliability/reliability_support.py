@@ -47,6 +47,12 @@ class Item:
         return self.id
 
 
+def _item_id(tag, n):
+    """A well-formed Exchange-style id (URL-safe base64, 40+ characters: the emulator answers 400
+    ErrorInvalidIdMalformed to anything shorter), ending in the item number."""
+    return "AAMkADrel%s%s%05d=" % (tag, "A" * max(0, 29 - len(tag)), n)
+
+
 def make_items(module, tag, count):
     """(seed fixture, [Item]) for count fresh items of module ("booking" or "event") tagged tag."""
     if not re.match(r"^[A-Za-z0-9]+$", tag):
@@ -55,7 +61,7 @@ def make_items(module, tag, count):
     for n in range(count):
         guest = "%s.%d@example.net" % (tag.lower(), n)
         if module == "booking":
-            item_id = "AAMkADrel%s%05d=" % (tag, n)
+            item_id = _item_id(tag, n)
             appt = copy.deepcopy(_APPOINTMENT)
             appt.update(id=item_id, selfServiceAppointmentId="rel-%s-%d" % (tag, n), staffMemberIds=[STAFF_ID])
             appt["customers"] = [dict(appt["customers"][0], customerId="rel-%s-%d" % (tag, n), name="Guest %d" % n,
@@ -63,7 +69,7 @@ def make_items(module, tag, count):
             records.append(appt)
             items.append(Item(module, item_id, item_id, [guest, STAFF_EMAIL]))
         else:
-            item_id = "AAMkADrel%s%05d=" % (tag, n)
+            item_id = _item_id(tag, n)
             event = copy.deepcopy(_EVENT)
             event.update(id=item_id, iCalUId="rel-%s-%d" % (tag, n), subject="Reliability %s %d" % (tag, n))
             event["attendees"] = [_attendee(ATTENDEE, "Alex Wilber"), _attendee(guest, "Guest %d" % n)]

@@ -64,7 +64,7 @@ def test_5000_appointments_in_one_task(emu, runner, ledger):
     items = rs.seed_items(emu, "booking", "Scale", SCALE_ITEMS)
     emu.config(service_ms=5)  # Microsoft's per-mailbox limit of 4 stays on
     # And 100 more 429s with Retry-After, on the cancels of 1 appointment in 50 (ids ending 00= or 50=).
-    emu.add_fault("status_429", method="POST", path_regex=r"AAMkADrelScale\d{3}[05]0=/cancel$", retry_after="1",
+    emu.add_fault("status_429", method="POST", path_regex=r"AAMkADrelScaleA*\d{3}[05]0=/cancel$", retry_after="1",
                   times=SCALE_ITEMS // 50)
     case = ledger.case("scale", "5,000 appointments in one task, throttled")
     record = _load_case(emu, runner, case, "booking", items, {"max_wait": 600})

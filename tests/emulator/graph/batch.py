@@ -7,7 +7,7 @@ operation (own throttling, own record), responses in completion order.
 """
 
 import concurrent.futures
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator import api
 from emulator.graph import common
@@ -38,8 +38,8 @@ def _parse(req):
         headers = {str(k).lower(): str(v) for k, v in (raw.get("headers") or {}).items()}
         if raw.get("body") is not None and "content-type" not in headers:
             return None, _invalid(req, "Content-Type header must be specified for the request with id '%s' that has a body." % raw["id"])
-        url = raw["url"]
-        if "://" in url:
+        url = _relative(req, raw["url"])
+        if url is None:
             return None, _invalid(req, "The batch request URL of '%s' must be relative to the batch version." % raw["id"])
         depends = raw.get("dependsOn") or []
         if not isinstance(depends, list):
@@ -52,6 +52,19 @@ def _parse(req):
     if _has_cycle(items):
         return None, _invalid(req, "The dependsOn references in the batch form a cycle.")
     return items, None
+
+
+def _relative(req, url):
+    """The item URL relative to the batch version, or None. The docs ask for a relative URL; Graph
+    also takes an absolute one of its own host and the batch's version, which is what
+    msgraph-sdk-python's BatchRequestItem sends (make conformance). Any other absolute URL is refused."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    prefix = "/%s/" % req.version
+    if parts.scheme != "https" or parts.netloc.lower() != (req.header("host") or "").lower() or not parts.path.startswith(prefix):
+        return None
+    return parts.path[len(prefix) - 1:] + ("?" + parts.query if parts.query else "")
 
 
 def _has_cycle(items):

@@ -3,7 +3,7 @@
 """Microsoft Bookings appointments: list, calendarView, get, cancel (v1.0 and beta shapes)."""
 
 from emulator import api
-from emulator.graph import common
+from emulator.graph import common, ids
 from emulator.graph.permissions import has_permission
 
 # Bookings pages appointments; the page size is not documented. 100 keeps benchmark listings
@@ -85,6 +85,8 @@ def get_appointment(svc, req, match):
     business, err = _business(svc, req, match["business"], "read")
     if err:
         return err
+    if not ids.well_formed(match["appointment"]):
+        return ids.malformed(req)
     with svc.store.lock:
         appt = business.appointments.get(match["appointment"])  # Exchange ids are case-sensitive
         if appt is None:
@@ -96,6 +98,8 @@ def cancel_appointment(svc, req, match):
     business, err = _business(svc, req, match["business"], "write")
     if err:
         return err
+    if not ids.well_formed(match["appointment"]):
+        return ids.malformed(req)
     params, err = common.action_body(req, CANCEL_PARAMS)
     if err:
         return err

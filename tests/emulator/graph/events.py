@@ -4,7 +4,7 @@
 
 
 from emulator import api
-from emulator.graph import common
+from emulator.graph import common, ids
 from emulator.graph import recurrence as rec_mod
 from emulator.graph.permissions import has_permission, may_touch_mailbox
 
@@ -27,7 +27,10 @@ def resolve_owner(svc, req, match, access):
         kind, owner = "user", svc.store.resolve_user(match["owner"])
     else:
         kind, owner = "group", svc.store.resolve_group(match["owner"])
-    if not has_permission(principal, "events", access):
+    # Group calendars take delegated Group.Read.All / Group.ReadWrite.All only; an app-only token
+    # is refused whatever its roles (RULES.md, "Who may call what"). Checked before the group is
+    # looked up: Graph refuses the token, not the group.
+    if not has_permission(principal, "group_events" if kind == "group" else "events", access):
         return None, None, common.access_denied(req)
     if owner is None:
         if kind == "user":
@@ -37,6 +40,10 @@ def resolve_owner(svc, req, match, access):
             "Resource '%s' does not exist or one of its queried reference-property objects are not present." % match["owner"])
     if not may_touch_mailbox(principal, svc.store, kind, owner):
         return None, None, common.access_denied(req)
+    # Every id in the path (event, calendar, calendar group) must look like an Exchange id.
+    malformed = ids.first_malformed(req, match, ("calendarGroup", "calendar", "event"))
+    if malformed is not None:
+        return None, None, malformed
     return kind, owner, svc.store.mailbox(owner["id"], kind)
 
 

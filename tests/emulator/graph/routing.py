@@ -3,7 +3,7 @@
 """The route table of the Graph layer and the matcher.
 
 Templates are written with the parameter names of the OpenAPI subsets
-(../shared/graph/graph-subset-*.json) so tests/unit/emulator/test_contract.py can compare them
+(tests/emulator/contract/graph-subset-*.json) so tests/integration/emulator/test_contract.py can compare them
 verbatim. Routes that are real Graph but absent from the subsets carry ``in_subset=False`` and
 must be listed in that test's allow-list.
 """

@@ -82,7 +82,7 @@ ALEX_ID, ALEX = "8c2d4e6f-1a3b-4c5d-8e7f-9a0b1c2d3e02", "alex.wilber@contoso.exa
 MEGAN_ID, MEGAN = "b7e9c1d3-5f2a-4b6c-8d0e-2f4a6c8e0a03", "megan.bowen@contoso.example"
 GROUP_ID = "3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10"
 APP_ALL = ["Bookings.ReadWrite.All", "Calendars.ReadWrite"]
-USER_ALL = ["BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite"]
+USER_ALL = ["BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite", "Group.ReadWrite.All"]
 
 
 def app_principal(roles=None):

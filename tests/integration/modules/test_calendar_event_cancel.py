@@ -108,10 +108,10 @@ def test_every_cancel_path(cancel, emu, upn, group, owner, calendar, container, 
     kind = "app"
     if owner == "users":
         args["user"] = upn
-    elif owner == "groups":
-        args["group_id"] = group
     else:
-        kind = "delegated"
+        kind = "delegated"  # /me and group calendars take a delegated token only
+        if owner == "groups":
+            args["group_id"] = group
     failed, result = cancel(args, kind=kind)
     assert not failed, result
     assert result["changed"] is True

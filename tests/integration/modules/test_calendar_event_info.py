@@ -82,12 +82,13 @@ def test_event_id_and_absent(info, emu, upn):
     failed, result = info(dict(user=upn, event_id=SERIES))
     assert not failed
     assert len(result["events"]) == 1 and result["events"][0]["type"] == "seriesMaster"
-    failed, result = info(dict(user=upn, event_id="AAMkADnothere="))
+    failed, result = info(dict(user=upn, event_id="AAMkADnothere" + "0" * 32 + "="))  # well-formed, absent
     assert not failed and result["events"] == [] and result["changed"] is False
 
 
 def test_group_and_me(info, emu, upn):
-    failed, result = info(dict(group_id=emu["groups"]["team"], event_id=OFFSITE))
+    # Group calendars take a delegated token only (Group.Read.All / Group.ReadWrite.All).
+    failed, result = info(dict(group_id=emu["groups"]["team"], event_id=OFFSITE), kind="delegated")
     assert not failed, result
     assert result["events"][0]["subject"] == "Clinic team offsite planning"
     failed, result = info(dict(start="2027-03-03T00:00:00Z", end="2027-03-04T00:00:00Z"), kind="delegated")
@@ -116,7 +117,8 @@ def test_bad_input_sends_nothing(info, emu, args, needle):
 
 
 def test_group_window(info, emu):
-    failed, result = info(dict(group_id=emu["groups"]["team"], start="2027-03-04T00:00:00Z", end="2027-03-05T00:00:00Z"))
+    failed, result = info(dict(group_id=emu["groups"]["team"], start="2027-03-04T00:00:00Z", end="2027-03-05T00:00:00Z"),
+                          kind="delegated")  # group calendars: delegated only
     assert not failed, result
     assert "Clinic team offsite planning" in [e["subject"] for e in result["events"]]
     assert emu.requests()[-1]["segments"] == ["groups", emu["groups"]["team"], "calendarView"]

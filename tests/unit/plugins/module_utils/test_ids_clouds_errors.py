@@ -65,7 +65,7 @@ def test_validate_id_accepts(value):
     assert validate_id(value, "event_id") == value
 
 
-# The table of ../shared/graph/NOTES.md, "Clouds".
+# The table of tests/emulator/contract/NOTES.md, "Clouds".
 CLOUD_TABLE = [
     ("global", "https://login.microsoftonline.com", "https://graph.microsoft.com", True),
     ("usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us", True),

@@ -17,7 +17,7 @@ ORGANIZER_PASSWORD = "Correct-Horse-42!"
 def seed_fixture():
     """One user who organizes one meeting: enough for the transport, auth and fault tests."""
     event = {
-        "id": "AAMkADtransport0001", "subject": "Quarterly review", "isOrganizer": True, "isCancelled": False,
+        "id": "AAMkADtransport0001AAAAAAAAAAAAAAAAAAAAAAAAA=", "subject": "Quarterly review", "isOrganizer": True, "isCancelled": False,
         "type": "singleInstance",
         "start": {"dateTime": "2031-03-04T09:00:00.0000000", "timeZone": "UTC"},
         "end": {"dateTime": "2031-03-04T10:00:00.0000000", "timeZone": "UTC"},
@@ -34,8 +34,9 @@ def seed_fixture():
 
 @pytest.fixture
 def session(emulator):
-    """requests.Session verifying against the emulator's CA whatever REQUESTS_CA_BUNDLE says."""
-    sess = ca_session(emulator["ca_path"])
+    """requests.Session verifying against the emulator's CA whatever REQUESTS_CA_BUNDLE says, that
+    sends MSAL's user realm discovery to the emulator's own port (control.restore_userrealm_port)."""
+    sess = ca_session(emulator["ca_path"], userrealm_port=emulator["port"])
     yield sess
     sess.close()
 

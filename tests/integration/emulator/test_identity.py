@@ -22,13 +22,14 @@ ORGANIZER_PASSWORD = "Correct-Horse-42!"
 class RecordingSession:
     """Wraps the verifying session to keep what MSAL sent: lets a test see the assertion MSAL built."""
 
-    def __init__(self, ca_path):
-        self.inner = ca_session(ca_path)
+    def __init__(self, ca_path, userrealm_port=None):
+        self.inner = ca_session(ca_path, userrealm_port)
         self.sent = []
 
     def get(self, url, **kwargs):
         resp = self.inner.get(url, **kwargs)
-        self.sent.append(("GET", url, kwargs.get("params"), resp.status_code))
+        # The URL that went on the wire (the session may have restored the port).
+        self.sent.append(("GET", resp.request.url if resp.request is not None else url, kwargs.get("params"), resp.status_code))
         return resp
 
     def post(self, url, **kwargs):
@@ -158,17 +159,21 @@ def test_federated_assertion_from_unknown_issuer_is_refused(emu, msal_kwargs, sc
 
 @ROPC_WARNING
 def test_password_grant_and_refresh_token(emu, session, msal_kwargs, scope, seeded):
-    assert emu["realm_port"] == 443
-    recording = RecordingSession(emu["ca_path"])
+    assert "realm_port" not in emu.conn and emu["port"] != 443
+    recording = RecordingSession(emu["ca_path"], userrealm_port=emu["port"])
     public = msal.PublicClientApplication(emu["apps"]["public"]["client_id"], **dict(msal_kwargs, http_client=recording))
     result = public.acquire_token_by_username_password(ORGANIZER_UPN, ORGANIZER_PASSWORD, scopes=scope)
     assert "access_token" in result, result
     claims = claims_of(result["access_token"])
     assert claims["upn"] == ORGANIZER_UPN and "roles" not in claims
-    assert set(claims["scp"].split()) == {"BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite"}
-    # MSAL's user realm discovery went to port 443 of the same host and was answered there.
+    # /.default: every delegated permission the public app was consented for, plus the OpenID
+    # Connect scopes MSAL always asks for (offline_access only earns the refresh token).
+    assert set(claims["scp"].split()) == {"BookingsAppointment.ReadWrite.All", "Calendars.ReadWrite", "Group.ReadWrite.All", "openid",
+                                          "profile"}
+    # MSAL's user realm discovery reached the emulator's own (ephemeral) port and was answered there.
     realm = [s for s in recording.sent if "/common/userrealm/" in s[1]]
-    assert realm and realm[0][1].startswith("https://%s/common/userrealm/" % emu["host"]) and realm[0][3] == 200
+    assert realm and realm[0][1].startswith("https://%s:%d/common/userrealm/" % (emu["host"], emu["port"])) and realm[0][3] == 200
+    assert [r for r in emu.http_requests() if r["path"].startswith("/common/userrealm/")]
 
     refreshed = public.acquire_token_by_refresh_token(result["refresh_token"], scopes=scope)
     assert "access_token" in refreshed, refreshed
@@ -177,6 +182,21 @@ def test_password_grant_and_refresh_token(emu, session, msal_kwargs, scope, seed
     assert reused["error"] == "invalid_grant"
     assert session.get(emu["graph_endpoint"] + "/v1.0/me/events", headers={"Authorization": "Bearer " + refreshed["access_token"]},
                        timeout=30).status_code == 200
+
+
+@ROPC_WARNING
+def test_password_grant_through_the_collections_session(emu, scope, seeded):
+    """The collection's own session (plugins/module_utils/_graph_session.py) as MSAL's http_client:
+    its user realm shim reaches the emulator on its ephemeral port, no port 443 involved."""
+    from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import \
+        new_session  # pylint: disable=import-outside-toplevel
+    session = new_session(verify=emu["ca_path"], timeout=30, authority_host=emu["authority_host"])
+    public = msal.PublicClientApplication(emu["apps"]["public"]["client_id"], authority="%s/%s" % (emu["authority_host"], emu["tenant_id"]),
+                                          http_client=session, instance_discovery=False)
+    result = public.acquire_token_by_username_password(ORGANIZER_UPN, ORGANIZER_PASSWORD, scopes=scope)
+    assert claims_of(result["access_token"])["upn"] == ORGANIZER_UPN, result
+    realm = [r for r in emu.http_requests() if r["path"].startswith("/common/userrealm/")]
+    assert realm and emu["port"] not in (0, 443), emu.http_requests()
 
 
 @ROPC_WARNING

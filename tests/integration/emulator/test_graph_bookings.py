@@ -72,7 +72,7 @@ def test_get_select_and_missing(svc):
     appt = appointment(svc)
     resp = call(svc, "GET", V1 + "/calendarView/%s?$select=serviceName,customers" % seg(appt["id"]))
     assert set(resp.body) == {"id", "serviceName", "customers"}
-    missing = call(svc, "GET", V1 + "/appointments/AAMkADnope=")
+    missing = call(svc, "GET", V1 + "/appointments/AAMkADnope0000000000000000000000000000000000=")
     assert missing.status == 404 and missing.body["error"]["code"] == "ErrorItemNotFound"
 
 
@@ -151,16 +151,21 @@ def test_unknown_business(svc):
     assert resp.status == 404 and resp.body["error"]["code"] == "ErrorFolderNotFound"
 
 
-def test_encoded_slash_id_is_one_segment(svc):
-    appt = dict(appointment(svc), id="AAMkAD/with+slash=")
+def test_ews_format_id_is_malformed_even_when_stored(svc):
+    """An id holding "/" or "+" (EWS / Office.js format) reaches the route as one encoded segment
+    and is refused as malformed: Graph's REST ids are URL-safe base64 (NOTES, RULES.md)."""
+    appt = dict(appointment(svc), id="AAMkAD/with+slash" + "A" * 30 + "=")
     svc.load({"bookingBusinesses": [{"id": BUSINESS, "appointments": [appt]}]})
-    assert call(svc, "GET", V1 + "/appointments/" + seg(appt["id"])).status == 200
-    assert call(svc, "POST", V1 + "/appointments/%s/cancel" % seg(appt["id"]), body={}).status == 204
+    for method, url, body in (("GET", V1 + "/appointments/" + seg(appt["id"]), None),
+                              ("POST", V1 + "/appointments/%s/cancel" % seg(appt["id"]), {})):
+        resp = call(svc, method, url, body=body)
+        assert (resp.status, resp.body["error"]["code"]) == (400, "ErrorInvalidIdMalformed")
+    assert appt["id"] in {a["id"] for a in svc.appointments_state(BUSINESS)} and not svc.runtime.notifications
 
 
 def test_bulk_seed_is_fast_and_pages(svc):
     template = appointment(svc)
-    bulk = [dict(template, id="AAMkADbulk%05d=" % n) for n in range(5000)]
+    bulk = [dict(template, id="AAMkADbulk%05d000000000000000000000000000000=" % n) for n in range(5000)]
     started = time.monotonic()
     svc.load({"bookingBusinesses": [{"id": BUSINESS, "appointments": bulk}]})
     assert time.monotonic() - started < 2.0
@@ -170,7 +175,7 @@ def test_bulk_seed_is_fast_and_pages(svc):
 
 
 def test_single_customer_appointment_without_customers_list(svc):
-    appt = dict(appointment(svc), id="AAMkADlegacy=", customers=[], customerEmailAddress="walk.in@example.com")
+    appt = dict(appointment(svc), id="AAMkADlegacy00000000000000000000000000000000=", customers=[], customerEmailAddress="walk.in@example.com")
     svc.load({"bookingBusinesses": [{"id": BUSINESS, "appointments": [appt]}]})
     assert call(svc, "POST", V1 + "/appointments/%s/cancel" % seg(appt["id"]), body={"cancellationMessage": "x"}).status == 204
     assert [n["recipient"] for n in svc.runtime.notifications if n["role"] == "customer"] == ["walk.in@example.com"]

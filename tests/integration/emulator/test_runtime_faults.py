@@ -17,7 +17,7 @@ from emulator.runtime import Runtime
 
 ORGANIZER_ID = "6e7b768e-07e2-4810-8459-485f84f8f204"
 EVENTS = "/v1.0/users/%s/events" % ORGANIZER_ID
-CANCEL = EVENTS + "/AAMkADtransport0001/cancel"
+CANCEL = EVENTS + "/AAMkADtransport0001AAAAAAAAAAAAAAAAAAAAAAAAA=/cancel"
 
 
 def organizer_event(emu):

@@ -13,6 +13,7 @@ import jwt
 import pytest
 
 from emulator import tokens
+from emulator.control import restore_userrealm_port
 from emulator.server import split_path
 
 ORGANIZER_ID = "6e7b768e-07e2-4810-8459-485f84f8f204"
@@ -83,14 +84,14 @@ def test_token_from_another_tenant(seeded, graph, get_app_token):
 
 def test_readonly_app_is_forbidden_to_cancel(seeded, graph, get_app_token):
     readonly = get_app_token(name="readonly")
-    resp = graph("POST", EVENTS.replace("/events", "/events/AAMkADtransport0001/cancel"), json={"Comment": "x"},
+    resp = graph("POST", EVENTS.replace("/events", "/events/AAMkADtransport0001AAAAAAAAAAAAAAAAAAAAAAAAA=/cancel"), json={"Comment": "x"},
                  headers={"Authorization": "Bearer " + readonly})
     assert resp.status_code == 403
 
 
 def test_authorization_never_recorded(seeded, graph, token):
     graph("GET", EVENTS, headers={"Cookie": "a=b"})
-    graph("POST", EVENTS + "/AAMkADtransport0001/cancel", json={"Comment": "bye"})
+    graph("POST", EVENTS + "/AAMkADtransport0001AAAAAAAAAAAAAAAAAAAAAAAAA=/cancel", json={"Comment": "bye"})
     records = seeded.requests()
     assert len(records) == 2
     text = json.dumps(records)
@@ -142,9 +143,21 @@ def test_rtt_delay_per_request(seeded, graph):
     assert time.monotonic() - start < 0.3
 
 
-def test_realm_port_serves_user_realm(emu, session):
-    resp = session.get("https://%s/common/userrealm/nobody@fabrikam.example?api-version=1.0" % emu["host"], timeout=30)
+def test_user_realm_is_served_on_the_emulators_own_port(emu, session):
+    """MSAL's user realm discovery, on the one ephemeral listener (no port 443 anywhere)."""
+    url = "%s/common/userrealm/%s?api-version=1.0"
+    resp = session.get(url % (emu["authority_host"], "nobody@fabrikam.example"), timeout=30)
     assert resp.status_code == 200 and resp.json()["account_type"] == "Unknown"
+    known = session.get(url % (emu["authority_host"], emu["users"]["organizer"]["upn"]), timeout=30).json()
+    assert known["account_type"] == "Managed" and known["domain_name"] == emu["users"]["organizer"]["upn"].split("@")[1]
+    assert emu["port"] not in (0, 443)
+
+
+def test_restore_userrealm_port_touches_only_the_realm_url():
+    assert restore_userrealm_port("https://127.0.0.1/common/userrealm/a@b.example?api-version=1.0", 4711) == \
+        "https://127.0.0.1:4711/common/userrealm/a@b.example?api-version=1.0"
+    for url in ("https://127.0.0.1:99/common/userrealm/a@b.example", "https://127.0.0.1/tenant/oauth2/v2.0/token"):
+        assert restore_userrealm_port(url, 4711) == url
 
 
 def test_control_api_errors(emu, session):
@@ -160,9 +173,10 @@ def test_unknown_version_is_bad_request(emu, session):
 
 
 def test_connection_file_keys(emulator):
-    for key in ("graph_endpoint", "authority_host", "control_url", "ca_path", "realm_port", "cloud", "tenant_id", "apps", "users",
+    for key in ("graph_endpoint", "authority_host", "control_url", "ca_path", "cloud", "tenant_id", "apps", "users",
                 "managed_identity", "bookings", "groups"):
         assert key in emulator
     assert set(emulator["apps"]) == {"secret", "certificate", "federated", "readonly", "public"}
     assert emulator["graph_endpoint"] == emulator["authority_host"] and not emulator["graph_endpoint"].endswith("/")
     uuid.UUID(emulator["tenant_id"])
+    assert "realm_port" not in emulator

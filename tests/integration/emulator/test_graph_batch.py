@@ -48,7 +48,8 @@ def test_twenty_items_pass_twenty_one_fail(svc):
     [{"id": "a", "method": "POST", "url": "/me/events/x/cancel", "body": {"Comment": ""}}],  # body without Content-Type
     [{"id": "a", "method": "GET", "url": "/me/events", "dependsOn": ["zz"]}],
     [{"id": "a", "method": "GET", "url": "/me/events", "dependsOn": ["b"]}, {"id": "b", "method": "GET", "url": "/me/events", "dependsOn": ["a"]}],
-    [{"id": "a", "method": "GET", "url": "https://graph.microsoft.com/v1.0/me/events"}],
+    [{"id": "a", "method": "GET", "url": "https://graph.microsoft.com/v1.0/me/events"}],  # another host
+    [{"id": "a", "method": "GET", "url": "https://graph.test:8443/beta/me/events"}],  # another version
     [{"id": "a", "url": "/me/events"}],
     [],
 ])
@@ -56,6 +57,14 @@ def test_invalid_batches_fail_whole(svc, items):
     resp = batch(svc, items, user_principal())
     assert resp.status == 400 and resp.body["error"]["innerError"]["request-id"]
     assert not svc.runtime.operations and not svc.runtime.notifications
+
+
+def test_absolute_url_of_the_same_host_and_version(svc):
+    """What msgraph-sdk-python's BatchRequestItem sends (make conformance): taken as the relative URL."""
+    resp = batch(svc, [{"id": "a", "method": "GET", "url": "https://graph.test:8443/v1.0/me/events?$top=2"}], user_principal())
+    item = resp.body["responses"][0]
+    assert item["status"] == 200 and len(item["body"]["value"]) == 2
+    assert svc.runtime.operations[-1][1] == "/me/events"
 
 
 def test_items_run_four_at_a_time_each_through_run_operation():
@@ -86,7 +95,7 @@ def test_depends_on_and_424_chain(svc):
         {"id": "get", "method": "GET", "url": "me/events/" + vendor, "headers": {"Prefer": 'IdType="ImmutableId"'}},
         {"id": "cancel", "method": "POST", "url": "/me/events/%s/cancel" % vendor, "body": {"Comment": "x"},
          "headers": {"Content-Type": "application/json"}, "dependsOn": ["get"]},
-        {"id": "missing", "method": "GET", "url": "/me/events/AAMkADnope="},
+        {"id": "missing", "method": "GET", "url": "/me/events/AAMkADnope0000000000000000000000000000000000="},
         {"id": "after-missing", "method": "GET", "url": "/me/events/" + vendor, "dependsOn": ["MISSING"]},
         {"id": "chain", "method": "GET", "url": "/me/events/" + vendor, "dependsOn": ["after-missing"]},
     ]
@@ -107,7 +116,10 @@ def test_item_errors_do_not_fail_the_batch(svc):
              {"id": "4", "method": "POST", "url": "/users/%s/events/x/cancel" % ADELE, "body": {"Comment": ""}, "headers": JSON}]
     resp = batch(svc, items, user_principal())
     by_id = {r["id"]: r["status"] for r in resp.body["responses"]}
-    assert resp.status == 200 and by_id == {"1": 400, "2": 405, "3": 400, "4": 404}
+    # Item 4's id "x" is malformed: 400 inside a batch too, never a 404 "absent".
+    assert resp.status == 200 and by_id == {"1": 400, "2": 405, "3": 400, "4": 400}
+    item4 = next(r for r in resp.body["responses"] if r["id"] == "4")
+    assert item4["body"]["error"]["code"] == "ErrorInvalidIdMalformed"
 
 
 def test_item_transport_fault_becomes_the_batch_fate(svc):

@@ -40,7 +40,7 @@ def test_unknown_version(svc):
 
 
 def test_error_body_shape(svc):
-    resp = svc.handle(make_request("GET", "/me/events/AAMkADnope=", user_principal()))
+    resp = svc.handle(make_request("GET", "/me/events/AAMkADnope0000000000000000000000000000000000=", user_principal()))
     inner = resp.body["error"]["innerError"]
     assert resp.headers["Content-Type"] == "application/json"
     assert set(inner) == {"date", "request-id", "client-request-id"} and inner["client-request-id"] == "crid-test"
@@ -81,8 +81,8 @@ def test_directory_and_state_views(svc):
 
 def test_seed_merges(svc):
     svc.load({"users": [{"id": "0000-new", "userPrincipalName": "new@contoso.example", "displayName": "New", "password": "p"}],
-              "mailboxes": [{"owner": "new@contoso.example", "events": [dict(fixture_event("Focus time"), id="AAMkADnew=")]},
-                            {"owner": ALEX_ID, "events": [dict(fixture_event("Focus time"), id="AAMkADalexnew=")]}]})
+              "mailboxes": [{"owner": "new@contoso.example", "events": [dict(fixture_event("Focus time"), id="AAMkADnew00000000000000000000000000000000000=")]},
+                            {"owner": ALEX_ID, "events": [dict(fixture_event("Focus time"), id="AAMkADalexnew0000000000000000000000000000000=")]}]})
     assert len(svc.events_state("0000-new")) == 1 and len(svc.events_state(ALEX_ID)) == 3
     assert len(svc.directory()["users"]) == 4 and len(svc.events_state(ADELE)) == 9
 
