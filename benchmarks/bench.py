@@ -113,7 +113,7 @@ def seed_fixture(n):
     for i in range(n):
         start, end = _stamp(15 * i), _stamp(15 * i + 15)
         appt = copy.deepcopy(template)
-        appt.update(id="AAMkADBenchAppt%07d=" % i, selfServiceAppointmentId="bench-%07d" % i,
+        appt.update(id="AAMkADBenchAppointment-000000000000000000%07d=" % i, selfServiceAppointmentId="bench-%07d" % i,
                     startDateTime={"dateTime": start + ".0000000+00:00", "timeZone": "UTC"},
                     endDateTime={"dateTime": end + ".0000000+00:00", "timeZone": "UTC"})
         for customer in appt["customers"]:
@@ -121,7 +121,7 @@ def seed_fixture(n):
             customer["name"] = "Customer %d" % i
         appointments.append(appt)
         meeting = copy.deepcopy(event)
-        meeting.update(id="AAMkADBenchEvent%07d=" % i, subject="Bench meeting %d" % i,
+        meeting.update(id="AAMkADBenchCalendarEvent-0000000000000000%07d=" % i, subject="Bench meeting %d" % i,
                        iCalUId="bench-ical-%07d" % i,
                        start={"dateTime": start + ".0000000", "timeZone": "UTC"},
                        end={"dateTime": end + ".0000000", "timeZone": "UTC"})
@@ -258,7 +258,7 @@ def prepare(runner, n):
 def warm_token(runner, fixture):
     """Fill the token cache (the module reads one id that does not exist: 404, nothing cancelled),
     then reset and reseed, so the record holds only the measured run; issued tokens stay valid."""
-    runner.playbook("bookings_ids.yml", {"ids": ["AAMkADNoSuchAppointment="], "business_id": BUSINESS_ID})
+    runner.playbook("bookings_ids.yml", {"ids": ["AAMkADNoSuchAppointment-00000000000000000000000="], "business_id": BUSINESS_ID})
     runner.emu.call("POST", "reset")
     runner.emu.call("POST", "seed", fixture)
 

@@ -3,7 +3,7 @@
 """Offline stand-in for the get-pip.py bootstrap script that ansible-test downloads.
 
 ansible-test bootstraps pip in each of its sanity virtualenvs with a script fetched from a host
-that is not a package registry, which these machines cannot reach (see ../shared/TOOLING.md).
+that is not a package registry, which these machines cannot reach.
 The Makefile copies this file to the cache path ansible-test looks at first. It does what the
 real script does, from the standard library and the package registry: ensurepip, then
 `pip install` of the packages ansible-test asked for.

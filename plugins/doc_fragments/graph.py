@@ -112,7 +112,7 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for each whole HTTP answer (not each read): an answer not complete by then is a timeout.
+      - Seconds to wait for each whole HTTP answer, not for each read; an answer not complete by then is a timeout.
     type: int
     default: 30
   retries:

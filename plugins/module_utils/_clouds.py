@@ -7,7 +7,7 @@
 
 """Microsoft clouds: where to get a token and where Graph lives.
 
-Hosts from https://learn.microsoft.com/en-us/graph/deployments (see ../shared/graph/NOTES.md,
+Hosts from https://learn.microsoft.com/en-us/graph/deployments (see tests/emulator/contract/NOTES.md,
 "Clouds"). The token scope is always "<Graph endpoint>/.default": a token for one cloud is not
 accepted by another, so the scope follows an overridden graph_endpoint too.
 """

@@ -372,7 +372,6 @@ class GraphClient(ItemSettling):
                 headers["request-id"] = answer.headers.get("request-id")
             # An item's body is a JSON document; text there (a document cut short) is a malformed answer.
             item_answer = Answer(resp["status"], headers, resp.get("body"), answer.client_request_id,
-                                  malformed=isinstance(resp.get("body"), str))
+                                 malformed=isinstance(resp.get("body"), str))
             item_answer.token = answer.token
             self._settle(item, item_answer)
-

@@ -277,5 +277,5 @@ class ItemSettling:
             self._finish(item, status=item.last_error.status if item.last_error else None, result="done")
         else:
             # The probe shows the write did not take effect: sending it again is safe.
-            self._retry_later(item, Answer(None, {"Retry-After": item.pending_retry_after} if item.pending_retry_after else {},
-                                            None, None), item.last_error)
+            retry_after = {"Retry-After": item.pending_retry_after} if item.pending_retry_after else {}
+            self._retry_later(item, Answer(None, retry_after, None, None), item.last_error)
