@@ -32,7 +32,7 @@ help:
 	@echo "make test      everything CI checks: sanity, lint, changelog lint, unit + emulator tests, integration, molecule"
 	@echo "make units | integration | sanity | lint | molecule | changelog-lint | docs-lint | artifact | ee | emulator [PORT=0] | conformance | bench | clean"
 
-$(STAMP): requirements-test.txt requirements.txt
+$(STAMP): requirements-test.txt requirements.txt tests/emulator/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
@@ -133,8 +133,17 @@ $(CONFORMANCE_VENV)/.installed: tests/conformance/requirements.txt
 conformance: collection $(CONFORMANCE_VENV)/.installed
 	PYTHONPATH=$(CURDIR)/tests EMULATOR_PYTHON=$(PY) $(CONFORMANCE_VENV)/bin/python tests/conformance/conformance.py
 
-demo: collection
-	$(PY) hacking/demo.py
+# make demo: a virtualenv of its own with only ansible-core, the runtime requirements and the emulator's
+# (pip's own progress is shown: the first run downloads them), then hacking/demo.py.
+DEMO_VENV := $(BUILD)/demo-venv
+$(DEMO_VENV)/.installed: requirements-demo.txt requirements.txt tests/emulator/requirements.txt
+	@echo "make demo: installing ansible-core, requests, msal and the emulator's requirements into $(DEMO_VENV)"
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --disable-pip-version-check --progress-bar on -r requirements-demo.txt
+	touch $@
+
+demo: $(DEMO_VENV)/.installed $(COLLECTION)
+	PATH=$(DEMO_VENV)/bin:$$PATH ANSIBLE_PYTHON_INTERPRETER=$(DEMO_VENV)/bin/python $(DEMO_VENV)/bin/python hacking/demo.py
 
 # Bulk and single-task timings against the emulator's latency model (benchmarks/README.md), then
 # the reliability suite's 5,000-item case. Not part of make test: figures are reported, never

@@ -1,21 +1,29 @@
 # Copyright: graphops.msgraph contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`make demo`: the example playbooks against the bundled Graph emulator, each run twice.
+"""`make demo`: the example playbooks against the bundled Graph emulator: preview, run, rerun.
 
-Starts the emulator, runs a bookings playbook (a staff member is ill: cancel their appointments
-of the day) and a calendar playbook (the office is closed: cancel every meeting the organizer
-organizes that day), each twice, then stops the emulator. The first run of each must report
-changed, the second must change nothing, and the emulator's own record must show that every
-customer, staff member and attendee was notified exactly once. Exits non-zero otherwise.
+Starts the emulator, then for a bookings playbook (a staff member is ill: cancel their
+appointments of the day) and a calendar playbook (the office is closed: cancel every meeting the
+organizer organizes that day) runs each three times and shows, after each run, what the
+emulator's own record says happened:
+
+1. `--check --diff`: the preview; it must send no cancellation and notify nobody;
+2. the real run: it must report changed and notify each customer, staff member and attendee once;
+3. the same command again: it must change nothing and notify nobody.
+
+Every command is printed as it can be typed again: each playbook's variables go in a file that is
+kept (.build/demo/<playbook>.vars.json, mode 0600; it holds the emulator's throwaway credentials only). With
+DEMO_KEEP_EMULATOR=1 the emulator keeps running afterwards so the commands can be rerun by hand.
+Exits non-zero when anything is not as described.
 """
 
 import json
 import os
 import re
+import shlex
 import ssl
 import subprocess
 import sys
-import tempfile
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,10 +44,10 @@ def start_emulator():
     conn_path = os.path.join(BUILD, "connection.json")
     if os.path.exists(conn_path):
         os.remove(conn_path)
+    print("starting the Graph emulator (a throwaway CA, an ephemeral port) ...", flush=True)
     log = open(os.path.join(BUILD, "emulator.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, "-m", "emulator", "--port", "0",
-         "--state-dir", BUILD, "--connection-file", conn_path],
+        [sys.executable, "-m", "emulator", "--port", "0", "--state-dir", BUILD, "--connection-file", conn_path],
         cwd=os.path.join(ROOT, "tests"), stdout=subprocess.PIPE, stderr=log, text=True,
     )
     line = proc.stdout.readline()
@@ -47,7 +55,9 @@ def start_emulator():
         proc.kill()
         raise SystemExit("the emulator did not start; see %s" % log.name)
     with open(conn_path, encoding="utf-8") as handle:
-        return proc, json.load(handle)
+        conn = json.load(handle)
+    print("emulator ready at %s (its record: %s/notifications)" % (conn["graph_endpoint"], conn["control_url"]), flush=True)
+    return proc, conn
 
 
 def notifications(conn):
@@ -56,12 +66,25 @@ def notifications(conn):
         return json.load(answer)
 
 
-def run_playbook(name, extra_vars, vars_file):
-    with open(vars_file, "w", encoding="utf-8") as handle:
-        json.dump(extra_vars, handle)
-    command = ["ansible-playbook", "-i", "localhost,", os.path.join(ROOT, "playbooks", name), "-e", "@" + vars_file]
-    print("\n$ ansible-playbook playbooks/%s -e @vars.json" % name, flush=True)
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+def vars_file(name):
+    return os.path.join(BUILD, name.replace(".yml", ".vars.json"))
+
+
+def write_vars(name, values):
+    """The variables file the printed commands of playbook name use; 0600 from its creation."""
+    path = vars_file(name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(values, handle, indent=2)
+    os.chmod(path, 0o600)
+
+
+def run_playbook(name, options=()):
+    """Run one example playbook as the printed command says; returns the recap's changed count."""
+    command = ["ansible-playbook", "-i", "localhost,", "playbooks/" + name, "-e", "@" + os.path.relpath(vars_file(name), ROOT)]
+    command += list(options)
+    print("\n$ " + " ".join(shlex.quote(part) for part in command), flush=True)
+    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     print(result.stdout, flush=True)
     recap = RECAP.search(result.stdout)
     if result.returncode != 0 or not recap:
@@ -69,21 +92,36 @@ def run_playbook(name, extra_vars, vars_file):
     return int(recap.group(2))
 
 
-def play_twice(title, name, extra_vars, conn, vars_file):
+def describe(sent):
+    """One line per notification in the record, so the count printed is the count listed."""
+    lines = ["emulator record: %d notification%s sent" % (len(sent), "" if len(sent) == 1 else "s")]
+    for note in sent:
+        lines.append("  %s %s -> %s (%s)" % (note["kind"].replace("_", " "), note["item_id"][:24] + "...", note["recipient"],
+                                            note["role"]))
+    print("\n".join(lines), flush=True)
+
+
+def preview_run_rerun(title, name, values, conn):
     print("=" * 78)
     print(title)
-    print("=" * 78)
+    print("=" * 78, flush=True)
+    write_vars(name, values)
     before = len(notifications(conn))
-    first = run_playbook(name, extra_vars, vars_file)
-    sent = notifications(conn)[before:]
-    second = run_playbook(name, extra_vars, vars_file)
-    again = notifications(conn)[before + len(sent):]
-    recipients = sorted({n["recipient"] for n in sent})
+    run_playbook(name, ["--check", "--diff"])
+    previewed = notifications(conn)[before:]
+    describe(previewed)
+    changed = run_playbook(name)
+    sent = notifications(conn)[before + len(previewed):]
+    describe(sent)
+    again = run_playbook(name)
+    resent = notifications(conn)[before + len(previewed) + len(sent):]
+    describe(resent)
     doubled = len(sent) != len({(n["item_id"], n["recipient"]) for n in sent})
-    print("emulator record: first run changed=%d, sent %d notifications to %s" % (first, len(sent), ", ".join(recipients) or "nobody"))
-    print("emulator record: second run changed=%d, sent %d notifications" % (second, len(again)))
-    if first == 0 or not sent or second != 0 or again or doubled:
-        raise SystemExit("demo failed: expected changes and notifications once, then nothing")
+    if previewed or changed == 0 or not sent or doubled or again != 0 or resent:
+        raise SystemExit("demo failed: expected a preview that sends nothing, then changes with one notification per "
+                         "recipient and item, then nothing")
+    print("\npreview: nothing sent; real run: changed, %d notifications, nobody twice; rerun: ok, nothing sent\n"
+          % len(sent), flush=True)
 
 
 def main():
@@ -96,28 +134,35 @@ def main():
         "msgraph_authority_host": conn["authority_host"],
         "msgraph_ca_path": conn["ca_path"],
     }
-    # The variables file holds the emulator's throwaway client secret: keep it private.
-    fd, vars_file = tempfile.mkstemp(prefix="demo-vars-", suffix=".json", dir=BUILD)
-    os.close(fd)
+    keep = os.environ.get("DEMO_KEEP_EMULATOR") == "1"
     try:
-        play_twice(
+        preview_run_rerun(
             "Bookings: Dr. Siciliani is ill on %s; cancel their appointments of the day" % ILL_DAY,
             "cancel_bookings_for_day.yml",
             dict(credentials, business_id=BUSINESS_ID, day=ILL_DAY, staff_member_id=ILL_STAFF_MEMBER,
                  cancellation_message="Dr. Siciliani is unwell today; we will call you to rebook."),
-            conn, vars_file,
+            conn,
         )
-        play_twice(
+        preview_run_rerun(
             "Calendar: the office is closed on %s; cancel every meeting %s organizes that day" % (CLOSED_DAY, ORGANIZER),
             "cancel_meetings_in_window.yml",
             dict(credentials, organizer=ORGANIZER, closed_day=CLOSED_DAY, comment="The office is closed today."),
-            conn, vars_file,
+            conn,
         )
-        print("\nDemo complete: first runs cancelled and notified once, second runs changed nothing.")
+        print("Demo complete: each preview sent nothing, each first run cancelled and notified once, each rerun "
+              "changed nothing.")
+        print("The variables files are kept in %s." % os.path.relpath(BUILD, ROOT))
+        if keep:
+            print("The emulator keeps running (pid %d, DEMO_KEEP_EMULATOR=1): rerun any command above from %s with "
+                  "PATH=%s:$PATH and ANSIBLE_COLLECTIONS_PATH=%s; stop it with: kill %d"
+                  % (proc.pid, ROOT, os.path.dirname(sys.executable), os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+                     proc.pid))
+        else:
+            print("To rerun the commands by hand, run DEMO_KEEP_EMULATOR=1 make demo: the emulator then keeps running.")
     finally:
-        os.remove(vars_file)
-        proc.terminate()
-        proc.wait(timeout=10)
+        if not keep:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 if __name__ == "__main__":
