@@ -102,8 +102,10 @@ units: collection
 integration: collection
 	$(PYTEST) -n 2 tests/integration
 
+# Molecule keeps its state under ~/.cache keyed by the project folder's name: two clones with the same
+# name (CI's and a developer's) would share it, so each tree gets its own.
 molecule: collection
-	$(VENV)/bin/molecule test --all
+	MOLECULE_EPHEMERAL_DIRECTORY=$(BUILD)/molecule-state $(VENV)/bin/molecule test --all
 
 # Reliability suite (issue 7): faults, bad input, secrets and a throttle storm through real playbooks,
 # judged through the emulator's record; it ends by printing the table shown in README.md.
