@@ -296,3 +296,87 @@ def test_client_works_without_session_argument():
     # Its own requests session, with the client's TLS choice and deadline.
     assert isinstance(client.session, GraphSession)
     assert (client.session.pinned_verify, client.session.deadline) == ("/nonexistent/ca.pem", 3)
+
+
+# ---------------------------------------------------------------------------- answers that are not Graph's
+
+MISSING = (404, {"error": {"code": "ErrorItemNotFound", "message": "x"}})
+PRESENT = (200, {"id": "A1"})
+
+
+@pytest.mark.parametrize("answer", [
+    (202, None, {"request-id": None}),                               # no request-id: not Graph's, or cut in its headers
+    (202, "<html><body>Accepted by the proxy</body></html>"),        # an HTML page
+    (200, '{"id": "A1", "sta'),                                      # a JSON document cut short
+])
+def test_a_write_answered_badly_is_read_back_never_done(make_client, answer):
+    client, adapter = make_client([answer, PRESENT, (204, None)])
+    [outcome] = client.write_at_most_once([_write()])
+    # Read back: still there, so the cancel is sent once more and its well-formed 204 counts.
+    assert [r.method for r in adapter.requests] == ["POST", "GET", "POST"]
+    assert outcome.result == "done" and outcome.probed is True and outcome.status == 204
+
+
+def test_an_html_404_is_not_already_absent(make_client):
+    client, adapter = make_client([(404, "<html>Not Found</html>", {"Content-Type": "text/html"}), MISSING])
+    [outcome] = client.write_at_most_once([_write()])
+    assert [r.method for r in adapter.requests] == ["POST", "GET"]
+    assert outcome.result == "done" and outcome.probed is True  # the read decides, not the proxy's page
+
+
+def test_a_read_answered_without_request_id_is_retried(make_client):
+    client, adapter = make_client([(200, {"id": "x"}, {"request-id": None}), OK])
+    assert client.get("/me") == {"id": "x"}
+    assert len(adapter.requests) == 2
+
+
+def _batch_of_two_cancels(responses):
+    """A $batch handler answering the first batch with responses, then reads and cancels as Graph would."""
+    state = {"batches": 0}
+
+    def handler(rec):
+        if rec.url.endswith("/$batch"):
+            state["batches"] += 1
+            if state["batches"] == 1:
+                return 200, {"responses": responses}
+            return 200, {"responses": [{"id": sub["id"], "status": 200 if sub["method"] == "GET" else 204,
+                                        "body": {"id": "x"} if sub["method"] == "GET" else None}
+                                       for sub in rec.body["requests"]]}
+        return (200, {"id": "x"}) if rec.method == "GET" else (204, None)
+    return handler
+
+
+@pytest.mark.parametrize("responses", [
+    [{"id": "0", "status": 204}, {"id": "0", "status": 429}, {"id": "1", "status": 204}],  # item 0 answered twice
+    [{"id": "1", "status": 204}],                                                        # item 0 not answered
+    [{"id": "0", "status": "204"}, {"id": "1", "status": 204}],                          # item 0 without a valid status
+    [{"id": "0", "status": 204}, {"id": "1", "status": 204}, {"id": "7", "status": 204}],  # an id never sent: ignored
+])
+def test_a_batch_item_without_one_well_formed_answer_is_read_back(make_client, responses):
+    client, adapter = make_client(_batch_of_two_cancels(responses))
+    ops = [WriteOp(key=key, path="/me/events/%s/cancel" % key, body={"Comment": "x"}, mailbox="me", outlook=True,
+                   probe_path="/me/events/%s" % key, probe_done=_gone) for key in ("A0", "A1")]
+    first, second = client.write_at_most_once(ops)
+    assert second.result == "done" and second.probed is False
+    trusted = responses[0] == {"id": "0", "status": 204} and sum(1 for r in responses if r["id"] == "0") == 1
+    if trusted:
+        assert first.result == "done" and first.probed is False and len(adapter.requests) == 1
+    else:
+        # Nobody knows whether item 0 ran: it is read back (present), then sent again once.
+        assert first.result == "done" and first.probed is True
+        sent = []
+        for rec in adapter.requests:  # batch items, and direct requests once one item is left
+            if rec.url.endswith("/$batch"):
+                sent.extend((sub["method"], sub["url"]) for sub in rec.body["requests"])
+            else:
+                sent.append((rec.method, rec.url[len("https://graph.test/v1.0"):]))
+        assert [method for method, url in sent if url.startswith("/me/events/A0")] == ["POST", "GET", "POST"]
+
+
+def test_a_batch_envelope_that_does_not_parse_is_never_done(make_client):
+    client, adapter = make_client([(200, '{"responses": [{"id": "0", "sta'), PRESENT, PRESENT, (204, None), (204, None)])
+    ops = [WriteOp(key=key, path="/me/events/%s/cancel" % key, body={"Comment": "x"}, mailbox="me", outlook=True,
+                   probe_path="/me/events/%s" % key, probe_done=_gone) for key in ("A0", "A1")]
+    outcomes = client.write_at_most_once(ops)
+    assert all(o.result == "done" and o.probed for o in outcomes)
+    assert adapter.requests[0].url.endswith("/$batch")
