@@ -96,8 +96,8 @@ def describe(sent):
     """One line per notification in the record, so the count printed is the count listed."""
     lines = ["emulator record: %d notification%s sent" % (len(sent), "" if len(sent) == 1 else "s")]
     for note in sent:
-        lines.append("  %s %s -> %s (%s)" % (note["kind"].replace("_", " "), note["item_id"][:24] + "...", note["recipient"],
-                                            note["role"]))
+        what = note["kind"].replace("_", " ")
+        lines.append("  %s %s... -> %s (%s)" % (what, note["item_id"][:24], note["recipient"], note["role"]))
     print("\n".join(lines), flush=True)
 
 
