@@ -300,8 +300,11 @@ def test_throttled_mailbox_gets_fewer_slots(make_client):
     client, _adapter = make_client(handler)
     outcomes = client.read_many(_read_ops(200))
     assert all(o.status == 200 for o in outcomes)
-    assert client._slots.limit_of("b@x") < 4  # pylint: disable=protected-access
-    assert max(seen[4:]) < max(seen[:4]) or max(seen[:4]) == 1
+    limit = client._slots.limit_of("b@x")  # pylint: disable=protected-access
+    assert 1 <= limit < 4  # at least one below the 4 the first throttled batch was sent under
+    # Every batch after the throttled first wave started under a lowered limit (it is lowered before a
+    # throttled batch gives its slot back), however the machine's load spread them.
+    assert max(seen) <= 4 and max(seen[4:]) <= 3
 
 
 def test_whole_batch_throttled_charges_max_wait_once(make_client, sleeper):
