@@ -239,9 +239,10 @@ def select_auth_method(params, sources=None):
     found = [(m, [o for o in opts if given(params.get(o))]) for m, opts in MARKERS]
     found = [(m, names) for m, names in found if names]
     if not found:
-        looked = "; ".join("{0}: {1}".format(o, sources.where_looked(o)) for o in CREDENTIAL_OPTIONS)
+        # "name in places", never "name: ...", which redact() would read as a secret's value.
+        looked = "; ".join("{0} in {1}".format(o, sources.where_looked(o)) for o in CREDENTIAL_OPTIONS)
         raise ConfigurationError(
-            "no credentials found (auth_source={0}). Looked at {1}{2}. Set: {3}. Give one of access_token, "
+            "no credentials found (auth_source={0}). Looked for {1}{2}. Set: {3}. Give one of access_token, "
             "client_secret, client_certificate_path, federated_token_file or username and password (with tenant_id "
             "and client_id), or set auth_source=msi (or auth_method=managed_identity) or auth_source=cli".format(
                 source, looked, "; " + sources.profile_note if sources.profile_note else "", sources.set_summary()),

@@ -77,6 +77,7 @@ def test_nothing_usable_names_every_place_looked_and_what_is_set(tmp_path):
                  "AZURE_USERNAME", "AZURE_AD_USER", "AZURE_PASSWORD", "MSGRAPH_ACCESS_TOKEN", "~/.azure/credentials",
                  "client_id (from AZURE_CLIENT_ID)", "auth_source=msi", "auth_source=cli"):
         assert name in text, name
+    assert "****" not in text, "nothing in this message is a secret: " + text
 
 
 @pytest.mark.parametrize("env,names", [
