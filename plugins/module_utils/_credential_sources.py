@@ -152,8 +152,8 @@ def resolve(params, env=None, home_file=None):
         # MSGRAPH_CLOUD=china and AZURE_CLOUD_ENVIRONMENT=AzureChinaCloud agree.
         distinct = set(cloud_name(value) if name == "cloud" else value for _var, value in found)
         if len(distinct) > 1:
-            raise ConfigurationError("{0} is set differently by {1}: unset all but one, or set option {2}".format(
-                name, " and ".join(var for var, _v in found), name), option=name)
+            raise ConfigurationError("{name} is set differently by {vars}: unset all but one, or set option {name}".format(
+                name=name, vars=" and ".join(var for var, _v in found)), option=name)
         if found:
             resolved[name] = found[0][1]
             origins[name] = " and ".join(var for var, _v in found) if len(found) > 1 else found[0][0]

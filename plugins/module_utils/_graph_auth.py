@@ -26,8 +26,7 @@ from urllib.parse import urlsplit
 from ansible_collections.graphops.msgraph.plugins.module_utils._certificates import load_certificate_credential
 from ansible_collections.graphops.msgraph.plugins.module_utils._azure_cli import AzureCliCredentialMixin
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
-from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import (  # noqa: F401 (re-exported)
-    AUTH_METHODS,
+from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import (
     check_required,
     from_params,
     select_auth_method,

@@ -20,8 +20,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUD_CHOICES, resolve_cloud
-from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import AUTH_SOURCES, resolve
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
+from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import (
+    AUTH_METHODS, AUTH_SOURCES, resolve, select_auth_method)
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import build_credential
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     AuthenticationError, ConfigurationError, GraphError, GraphLayerError, InvalidInputError, redact)

@@ -46,12 +46,13 @@ def run_script(lines, cwd, env):
 
 def cancel_by_fqcn(conn, appointment_id):
     """What a user runs next (README, "The same playbooks against a real tenant"), pointed at the emulator."""
-    return ["export AZURE_CLIENT_ID=%s AZURE_SECRET=%s AZURE_TENANT=%s" % (
-                conn["apps"]["secret"]["client_id"], conn["apps"]["secret"]["client_secret"], conn["tenant_id"]),
-            "export MSGRAPH_ENDPOINT=%s AZURE_AUTHORITY_HOST=%s REQUESTS_CA_BUNDLE=%s" % (
-                conn["graph_endpoint"], conn["authority_host"], conn["ca_path"]),
-            "ansible-playbook -vvv graphops.msgraph.cancel_booking_appointment -e business_id=%s -e appointment_id=%s" % (
-                BUSINESS_ID, appointment_id)]
+    credential = "export AZURE_CLIENT_ID=%s AZURE_SECRET=%s AZURE_TENANT=%s" % (
+        conn["apps"]["secret"]["client_id"], conn["apps"]["secret"]["client_secret"], conn["tenant_id"])
+    endpoints = "export MSGRAPH_ENDPOINT=%s AZURE_AUTHORITY_HOST=%s REQUESTS_CA_BUNDLE=%s" % (
+        conn["graph_endpoint"], conn["authority_host"], conn["ca_path"])
+    playbook = "ansible-playbook -vvv graphops.msgraph.cancel_booking_appointment -e business_id=%s -e appointment_id=%s" % (
+        BUSINESS_ID, appointment_id)
+    return [credential, endpoints, playbook]
 
 
 def module_files(output):
