@@ -35,7 +35,8 @@ options:
       - V(msi) is O(auth_method=managed_identity); O(client_id) or E(AZURE_CLIENT_ID) selects a user-assigned identity.
       - V(cli) uses the token of the Azure CLI's login (C(az account get-access-token --resource <Graph endpoint>),
         with C(--tenant) when O(tenant_id) is set); C(az) must be on the E(PATH) of the host that runs the module.
-      - Options given to the task always win over every source.
+      - Options given to the task always win over every source. A variable that an option overrides with another
+        value, or that this source does not read, is named in a warning (never its value).
       - When two environment variables give different values for the same option (for example E(AZURE_TENANT_ID)
         and E(AZURE_TENANT)), the task fails naming both.
     type: str

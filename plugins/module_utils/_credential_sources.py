@@ -67,11 +67,12 @@ def option_label(name):
 class Sources:
     """The resolved values (params) and, for each one set, where it came from (origins)."""
 
-    def __init__(self, params, origins, looked_at, profile_note=None):
+    def __init__(self, params, origins, looked_at, profile_note=None, unused=None):
         self.params = params
         self.origins = origins
         self.looked_at = looked_at      # option -> [labels looked at], for "needs X" messages
         self.profile_note = profile_note
+        self.unused = unused or []      # "AZURE_SECRET (auth_source=cli)": set, not used; the wrapper warns
 
     def origin(self, name):
         return self.origins.get(name, "option {0}".format(name))
@@ -134,21 +135,24 @@ def resolve(params, env=None, home_file=None):
     source = params.get("auth_source") or "auto"
     path = os.path.expanduser(home_file or CREDENTIAL_FILE)
     resolved = dict(params)
-    origins, looked_at = {}, {}
+    origins, looked_at, unused = {}, {}, []
     use_env = source != "credential_file"
     for name in ENV_VARS:
         labels = [option_label(name)]
         if use_env or name in ("graph_endpoint", "authority_host", "access_token", "cloud", "profile"):
             labels += list(ENV_VARS[name])
         looked_at[name] = labels
+        found = _env_candidates(env, name)
         if given(params.get(name)):
             origins[name] = option_label(name)
+            # The documented precedence, but never silent: a variable that says otherwise is reported.
+            unused += ["{0} (option {1} wins)".format(var, name) for var, value in found if value != params.get(name)]
             continue
-        if source == "cli" and name in CREDENTIAL_OPTIONS:
-            continue  # the Azure CLI's own login is the credential; an environment credential is not used
-        if not use_env and name in CREDENTIAL_OPTIONS + ("tenant_id", "client_id"):
+        if (source in ("cli", "msi") and name in CREDENTIAL_OPTIONS) or \
+                (not use_env and name in CREDENTIAL_OPTIONS + ("tenant_id", "client_id")):
+            # The Azure CLI's login or the managed identity is the credential; credential_file reads the file only.
+            unused += ["{0} (auth_source={1})".format(var, source) for var, _value in found]
             continue
-        found = _env_candidates(env, name)
         # MSGRAPH_CLOUD=china and AZURE_CLOUD_ENVIRONMENT=AzureChinaCloud agree.
         distinct = set(cloud_name(value) if name == "cloud" else value for _var, value in found)
         if len(distinct) > 1:
@@ -159,11 +163,13 @@ def resolve(params, env=None, home_file=None):
             origins[name] = " and ".join(var for var, _v in found) if len(found) > 1 else found[0][0]
             if name in SECRET_OPTIONS:
                 register_secret(found[0][1])
-    note = _apply_profile(resolved, origins, looked_at, source, path, env)
-    return Sources(resolved, origins, looked_at, note)
+    note = _apply_profile(resolved, origins, looked_at, source, path)
+    if source in ("env", "msi", "cli") and given(resolved.get("profile")):
+        unused.append("profile {0!r} (from {1}; auth_source={2})".format(resolved["profile"], origins["profile"], source))
+    return Sources(resolved, origins, looked_at, note, unused)
 
 
-def _apply_profile(resolved, origins, looked_at, source, path, env):
+def _apply_profile(resolved, origins, looked_at, source, path):
     """Fill what is still unset from a profile of the credential file, as azure.azcollection would."""
     if source in ("env", "msi", "cli"):
         return None

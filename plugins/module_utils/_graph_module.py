@@ -160,6 +160,9 @@ class GraphModule:
                 self._sources = resolve(self.params, os.environ)
             except ConfigurationError as exc:
                 self.fail_graph(exc, "Invalid connection options")
+            if self._sources.unused:
+                # Names only, never values: set but not used is reported, never silent (issue 19).
+                self.module.warn("Set but not used: {0}".format(", ".join(self._sources.unused)))
         return self._sources
 
     @property

@@ -164,6 +164,7 @@ def test_auth_source_cli_uses_az(emu, playbook, tmp_path):
     calls = (folder / "calls").read_text(encoding="utf-8").splitlines()
     assert calls == ["account get-access-token --resource %s --output json" % conn["graph_endpoint"]]
     assert len(emu.token_requests()) == before, "the CLI's token must be used as it is"
+    assert "Set but not used: AZURE_SECRET (auth_source=cli)" in result.stdout
     assert any(APPOINTMENT_ID in "/".join(r["segments"]) for r in emu.requests())
     assert_no_secret(playbook, result.stdout, [token])
 

@@ -244,3 +244,11 @@ def test_cli_without_az_installed_fails_before_anything(tmp_path, monkeypatch):
     with pytest.raises(ConfigurationError) as err:
         _credential({}, tmp_path, auth_source="cli")
     assert "no 'az' executable on PATH" in str(err.value) and err.value.option == "auth_source"
+
+
+def test_what_is_set_but_not_used_is_listed_by_name(tmp_path):
+    sources = _resolve(dict(AWX, AZURE_PROFILE="gov"), tmp_path, auth_source="cli", client_id="opt")
+    assert sources.unused == ["AZURE_CLIENT_ID (option client_id wins)", "AZURE_SECRET (auth_source=cli)",
+                              "profile 'gov' (from AZURE_PROFILE; auth_source=cli)"]
+    assert SECRET not in repr(sources.unused)
+    assert _resolve(AWX, tmp_path, client_id="cid").unused == [], "an option equal to the variable is no news"
