@@ -221,9 +221,17 @@ class GraphModule:
     # ------------------------------------------------------------------ failures
 
     def fail_input(self, exc, **result):
-        """Fail the task for an InvalidInputError: its message, which names the option, is the message."""
+        """Fail the task for an InvalidInputError: its message, which names the option, is the message.
+
+        When the option's value came from the environment or the credential file, the message says so
+        ("cloud came from AZURE_CLOUD_ENVIRONMENT"): the task's own options do not show it.
+        """
         result.setdefault("changed", False)
-        self.module.fail_json(msg=str(exc), **result)
+        msg = str(exc)
+        origin = self._sources.origins.get(exc.option) if self._sources is not None and exc.option else None
+        if origin and not origin.startswith("option "):
+            msg = "{0} ({1} came from {2})".format(msg, exc.option, origin)
+        self.module.fail_json(msg=msg, **result)
 
     def validated(self, check, *args, **result):
         """Return check(*args); an InvalidInputError fails the task through fail_input() with result."""
