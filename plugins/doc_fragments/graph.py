@@ -23,11 +23,39 @@ options:
     type: str
     default: auto
     choices: [auto, client_secret, certificate, federated, managed_identity, password, access_token]
+  auth_source:
+    description:
+      - Where credentials not given as options come from, with the values of C(azure.azcollection)'s option of
+        the same name.
+      - V(auto) reads the environment variables (the C(azure-identity) family first, then the
+        C(azure.azcollection) / AWX family), and when they hold no credential, the profile O(profile) (or the
+        E(AZURE_PROFILE) environment variable, else V(default)) of C(~/.azure/credentials) if that file exists.
+      - V(env) reads only the environment variables; V(credential_file) reads only C(~/.azure/credentials)
+        (credentials in the environment are not used).
+      - V(msi) is O(auth_method=managed_identity); O(client_id) or E(AZURE_CLIENT_ID) selects a user-assigned identity.
+      - V(cli) uses the token of the Azure CLI's login (C(az account get-access-token --resource <Graph endpoint>),
+        with C(--tenant) when O(tenant_id) is set); C(az) must be on the E(PATH) of the host that runs the module.
+      - Options given to the task always win over every source. A variable that an option overrides with another
+        value, or that this source does not read, is named in a warning (never its value).
+      - When two environment variables give different values for the same option (for example E(AZURE_TENANT_ID)
+        and E(AZURE_TENANT)), the task fails naming both.
+    type: str
+    default: auto
+    choices: [auto, env, credential_file, msi, cli]
+  profile:
+    description:
+      - A section of C(azure.azcollection)'s INI credential file C(~/.azure/credentials), whose keys C(client_id),
+        C(secret), C(tenant), C(ad_user), C(password) and C(cloud_environment) fill the options not given to the task
+        (C(subscription_id) has no use for Graph).
+      - If not set, the value of the E(AZURE_PROFILE) environment variable is used, else V(default).
+      - A profile that is named but missing fails the task, naming the sections the file has.
+    type: str
   tenant_id:
     description:
       - The Microsoft Entra tenant (directory) id or a verified domain name.
-      - If not set, the value of the E(AZURE_TENANT_ID) environment variable is used.
+      - If not set, the value of the E(AZURE_TENANT_ID) environment variable is used, else E(AZURE_TENANT).
     type: str
+    aliases: [tenant]
   client_id:
     description:
       - The application (client) id of the app registration, or of a user-assigned managed identity.
@@ -36,8 +64,9 @@ options:
   client_secret:
     description:
       - A client secret of the app registration.
-      - If not set, the value of the E(AZURE_CLIENT_SECRET) environment variable is used.
+      - If not set, the value of the E(AZURE_CLIENT_SECRET) environment variable is used, else E(AZURE_SECRET).
     type: str
+    aliases: [secret]
   client_certificate_path:
     description:
       - A certificate of the app registration with its private key, either one PEM file holding both or a
@@ -58,8 +87,9 @@ options:
   username:
     description:
       - The user principal name for O(auth_method=password).
-      - If not set, the value of the E(AZURE_USERNAME) environment variable is used.
+      - If not set, the value of the E(AZURE_USERNAME) environment variable is used, else E(AZURE_AD_USER).
     type: str
+    aliases: [ad_user]
   password:
     description:
       - The password for O(auth_method=password).
@@ -75,10 +105,14 @@ options:
     description:
       - The Microsoft cloud. V(global) also covers GCC; V(usgov) is GCC High (L4); V(usgovdod) is DoD (L5);
         V(china) is operated by 21Vianet (Bookings is not available there).
-      - If not set, the value of the E(MSGRAPH_CLOUD) environment variable is used.
+      - C(azure.azcollection)'s names work too. V(AzureCloud) is V(global), V(AzureUSGovernment) is V(usgov) and
+        V(AzureChinaCloud) is V(china). V(AzureUSGovernmentDoD) is V(usgovdod); C(azure.azcollection) has no name
+        for it because DoD shares the login host of V(AzureUSGovernment).
+      - If not set, the value of the E(MSGRAPH_CLOUD) environment variable is used, else E(AZURE_CLOUD_ENVIRONMENT)
+        (either spelling, any case), else the cloud whose login host O(authority_host) is, else V(global).
     type: str
-    default: global
-    choices: [global, usgov, usgovdod, china]
+    choices: [global, usgov, usgovdod, china, AzureCloud, AzureUSGovernment, AzureUSGovernmentDoD, AzureChinaCloud]
+    aliases: [cloud_environment]
   graph_endpoint:
     description:
       - Overrides the Graph host of O(cloud), as C(https://host[:port]) without a path. The token scope follows it.
@@ -87,7 +121,8 @@ options:
     type: str
   authority_host:
     description:
-      - Overrides the Microsoft Entra login host of O(cloud), as C(https://host[:port]).
+      - Overrides the Microsoft Entra login host of O(cloud), as C(https://host[:port]) or, as C(azure-identity)
+        accepts it, a bare host such as C(login.microsoftonline.us).
       - Only C(https://) is accepted.
       - If not set, the value of the E(AZURE_AUTHORITY_HOST) environment variable is used.
     type: str

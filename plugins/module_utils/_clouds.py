@@ -30,23 +30,50 @@ CLOUDS = {
 }
 DEFAULT_CLOUD = "global"
 API_VERSIONS = ("v1.0", "beta")
+# azure.azcollection's cloud_environment names (msrestazure's cloud names). DoD has none there, because
+# it shares AzureUSGovernment's login host: AzureUSGovernmentDoD is this collection's name for it.
+AZURE_CLOUD_NAMES = {"AzureCloud": "global", "AzureUSGovernment": "usgov", "AzureUSGovernmentDoD": "usgovdod",
+                     "AzureChinaCloud": "china"}
+CLOUD_CHOICES = tuple(CLOUDS) + tuple(AZURE_CLOUD_NAMES)
 
 
-def _https_base(value, option):
-    """Normalise an https base URL (scheme + host[:port], no path/query); refuse anything else."""
+def cloud_name(value):
+    """Our cloud name for one of ours or azure.azcollection's (case-insensitive); value itself if unknown."""
+    text = (value or "").strip()
+    for name in CLOUD_CHOICES:
+        if name.lower() == text.lower():
+            return AZURE_CLOUD_NAMES.get(name, name)
+    return text
+
+
+def _described(option, origin):
+    """'authority_host' or 'authority_host (from AZURE_AUTHORITY_HOST)'."""
+    if origin and not origin.startswith("option "):
+        return "{0} (from {1})".format(option, origin)
+    return option
+
+
+def _https_base(value, option, origin=None, bare_host=False):
+    """Normalise an https base URL (scheme + host[:port], no path/query); refuse anything else.
+
+    bare_host: accept "login.microsoftonline.us" as azure-identity does for AZURE_AUTHORITY_HOST.
+    """
+    label = _described(option, origin)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError("{0} must be an https:// URL".format(option), option=option)
+        raise ConfigurationError("{0} must be an https:// URL".format(label), option=option)
     value = value.strip()
+    if bare_host and "://" not in value:
+        value = "https://" + value
     parts = urlsplit(value)
     if parts.scheme.lower() != "https":
         # Tokens and cancellations must never travel in clear text, not even to a test server.
-        raise ConfigurationError("{0} must use https://, got {1!r}".format(option, value), option=option)
+        raise ConfigurationError("{0} must use https://, got {1!r}".format(label, value), option=option)
     if not parts.hostname or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError("{0} must look like https://host[:port], got {1!r}".format(option, value), option=option)
+        raise ConfigurationError("{0} must look like https://host[:port], got {1!r}".format(label, value), option=option)
     if parts.path.strip("/"):
         raise ConfigurationError("{0} must not contain a path (the API version is added by the collection), got {1!r}"
-                                 .format(option, value), option=option)
-    return "https://" + parts.netloc
+                                 .format(label, value), option=option)
+    return "https://" + parts.netloc.lower()
 
 
 class CloudSettings:
@@ -70,14 +97,25 @@ class CloudSettings:
             self.name, self.authority_host, self.graph_endpoint)
 
 
-def resolve_cloud(cloud=None, graph_endpoint=None, authority_host=None):
-    """Return CloudSettings for cloud with the optional host overrides applied (https only)."""
-    name = cloud or DEFAULT_CLOUD
+def resolve_cloud(cloud=None, graph_endpoint=None, authority_host=None, origins=None):
+    """Return CloudSettings for cloud with the optional host overrides applied (https only).
+
+    origins: {option: where its value came from} (see _credential_sources), named in every refusal.
+    """
+    origins = origins or {}
+    authority = _https_base(authority_host, "authority_host", origins.get("authority_host"), bare_host=True) \
+        if authority_host else None
+    if cloud:
+        name = cloud_name(cloud)
+    else:
+        # As azure-identity: an authority host alone (AZURE_AUTHORITY_HOST=login.microsoftonline.us) says the cloud.
+        name = next((n for n, c in CLOUDS.items() if c["authority_host"] == authority), DEFAULT_CLOUD)
     if name not in CLOUDS:
-        raise ConfigurationError("cloud must be one of {0}, got {1!r}".format(", ".join(CLOUDS), name), option="cloud")
+        raise ConfigurationError("{0} must be one of {1}, got {2!r}".format(
+            _described("cloud", origins.get("cloud")), ", ".join(CLOUD_CHOICES), cloud), option="cloud")
     base = CLOUDS[name]
     return CloudSettings(
         name,
-        _https_base(authority_host, "authority_host") if authority_host else base["authority_host"],
-        _https_base(graph_endpoint, "graph_endpoint") if graph_endpoint else base["graph_endpoint"],
+        authority or base["authority_host"],
+        _https_base(graph_endpoint, "graph_endpoint", origins.get("graph_endpoint")) if graph_endpoint else base["graph_endpoint"],
         base["bookings"])

@@ -24,7 +24,13 @@ import threading
 from urllib.parse import urlsplit
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._certificates import load_certificate_credential
+from ansible_collections.graphops.msgraph.plugins.module_utils._azure_cli import AzureCliCredentialMixin
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import resolve_cloud
+from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import (
+    check_required,
+    from_params,
+    select_auth_method,
+)
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
 from ansible_collections.graphops.msgraph.plugins.module_utils._token_cache import (
     TokenCacheFile,
@@ -33,62 +39,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._token_cache impo
     remove_access_token,
 )
 
-AUTH_METHODS = ("client_secret", "certificate", "federated", "managed_identity", "password", "access_token")
-
-# What each method needs ({option: why}); auto picks the one whose own credential is given.
-_REQUIRED = {
-    "client_secret": ("tenant_id", "client_id", "client_secret"),
-    "certificate": ("tenant_id", "client_id", "client_certificate_path"),
-    "federated": ("tenant_id", "client_id", "federated_token_file"),
-    "password": ("tenant_id", "client_id", "username", "password"),
-    "access_token": ("access_token",),
-    "managed_identity": (),
-}
-# The option that gives each method away when auth_method is auto.
-_MARKERS = (
-    ("access_token", ("access_token",)),
-    ("client_secret", ("client_secret",)),
-    ("certificate", ("client_certificate_path",)),
-    ("federated", ("federated_token_file",)),
-    ("password", ("username", "password")),
-)
 _SECRET_OPTIONS = ("client_secret", "client_certificate_password", "password", "access_token")
-
-
-def _given(params, name):
-    value = params.get(name)
-    return value is not None and value != ""
-
-
-def select_auth_method(params):
-    """Return the auth method for params (auth_method auto or explicit), or raise ConfigurationError."""
-    method = params.get("auth_method") or "auto"
-    if method != "auto":
-        if method not in AUTH_METHODS:
-            raise ConfigurationError("auth_method must be auto or one of {0}".format(", ".join(AUTH_METHODS)),
-                                     option="auth_method")
-        return method
-    found = [(m, [o for o in opts if _given(params, o)]) for m, opts in _MARKERS]
-    found = [(m, given) for m, given in found if given]
-    if not found:
-        raise ConfigurationError(
-            "no credentials given: set access_token, client_secret, client_certificate_path, federated_token_file "
-            "or username and password (with tenant_id and client_id), or auth_method=managed_identity",
-            option="auth_method")
-    if len(found) > 1:
-        options = ", ".join(o for _m, given in found for o in given)
-        methods = ", ".join(m for m, _g in found)
-        raise ConfigurationError(
-            "auth_method=auto is ambiguous: {0} are all set (maybe from AZURE_* environment variables); "
-            "set auth_method to one of {1}".format(options, methods),
-            option="auth_method")
-    return found[0][0]
-
-
-def check_required(method, params):
-    missing = [o for o in _REQUIRED[method] if not _given(params, o)]
-    if missing:
-        raise ConfigurationError("auth_method={0} needs {1}".format(method, " and ".join(missing)), option=missing[0])
 
 
 def _jwt_claims(token):
@@ -110,8 +61,9 @@ class _Credential:
     method = None
     delegated = False
 
-    def __init__(self, params, cloud, verify=True, timeout=None, user_agent=None, session=None):
+    def __init__(self, params, cloud, verify=True, timeout=None, user_agent=None, session=None, sources=None):
         self.params = params
+        self.sources = sources or from_params(params)
         self.cloud = cloud
         self.verify = verify
         self.timeout = timeout
@@ -127,7 +79,7 @@ class _Credential:
         return "<{0} method={1} cloud={2}>".format(type(self).__name__, self.method, self.cloud.name)
 
     def validate(self):
-        check_required(self.method, self.params)
+        check_required(self.method, self.params, self.sources)
 
     def check_cache(self):
         """Make the token cache folder usable now, before any request (ConfigurationError otherwise)."""
@@ -245,7 +197,17 @@ class _MsalAppCredential(_Credential):
             cls = getattr(msal, self.app_class)
             if self.app_class == "ConfidentialClientApplication":
                 kwargs["client_credential"] = self._client_credential()
-            self._app = cls(self.params["client_id"], **kwargs)
+            try:
+                self._app = cls(self.params["client_id"], **kwargs)
+            except ValueError as exc:
+                # MSAL's answer to a tenant the authority does not know (its OpenID configuration is
+                # refused): "Unable to get authority configuration for ...". Say which option that is.
+                if "authority" not in str(exc).lower():
+                    raise
+                raise AuthenticationError("invalid_tenant", "{0} {1!r} is not a tenant {2} knows: check the directory "
+                                          "(tenant) id or verified domain name".format(
+                                              self.sources.named("tenant_id"), self.params["tenant_id"],
+                                              self.cloud.authority_host), method=self.method)
         return self._app
 
     def _acquire(self):
@@ -385,7 +347,18 @@ class ManagedIdentityCredential(_Credential):
                                                       token_cache=self._token_cache(msal))
         self.token_requests += 1
         # Managed identity speaks "resource", not scopes: the Graph endpoint itself.
-        return self._result_token(self._client.acquire_token_for_client(resource=self.cloud.graph_endpoint))
+        try:
+            return self._result_token(self._client.acquire_token_for_client(resource=self.cloud.graph_endpoint))
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # MSAL's answer, or its transport trouble
+            error = exc if isinstance(exc, AuthenticationError) else _transport_auth_error(exc, self.method)
+            origin = self.sources.origins.get("client_id", "")
+            if self.params.get("client_id") and not origin.startswith("option "):
+                # AKS and AWX leave AZURE_CLIENT_ID set for other tools; here it selects a user-assigned identity.
+                error.error_description = "{0} was taken as the client id of a user-assigned managed identity; unset it " \
+                    "for the system-assigned identity. {1}".format(origin, error.error_description or "")
+            raise error
 
 
 class AccessTokenCredential(_Credential):
@@ -417,7 +390,12 @@ class AccessTokenCredential(_Credential):
         return None
 
 
+class AzureCliCredential(AzureCliCredentialMixin, _Credential):
+    """auth_source=cli: the Azure CLI's login (az account get-access-token), see _azure_cli.py."""
+
+
 _CLASSES = {
+    "azure_cli": AzureCliCredential,
     "client_secret": ClientSecretCredential,
     "certificate": CertificateCredential,
     "federated": FederatedCredential,
@@ -427,17 +405,21 @@ _CLASSES = {
 }
 
 
-def build_credential(params, cloud=None, verify=True, timeout=None, user_agent=None, session=None):
+def build_credential(params, cloud=None, verify=True, timeout=None, user_agent=None, session=None, sources=None):
     """Pick (auth_method auto or explicit) and validate a credential; raises ConfigurationError, sends nothing.
 
-    params: dict with the common option names (see plugins/doc_fragments/graph.py).
+    params: dict with the common option names (see plugins/doc_fragments/graph.py), already completed from the
+    environment (_credential_sources.resolve); sources says where each value came from, for messages.
     """
     for name in _SECRET_OPTIONS:
         register_secret(params.get(name))
     if cloud is None:
-        cloud = resolve_cloud(params.get("cloud"), params.get("graph_endpoint"), params.get("authority_host"))
-    method = select_auth_method(params)
-    credential = _CLASSES[method](params, cloud, verify=verify, timeout=timeout, user_agent=user_agent, session=session)
+        cloud = resolve_cloud(params.get("cloud"), params.get("graph_endpoint"), params.get("authority_host"),
+                              origins=(sources.origins if sources else None))
+    sources = sources or from_params(params)
+    method = select_auth_method(params, sources)
+    credential = _CLASSES[method](params, cloud, verify=verify, timeout=timeout, user_agent=user_agent, session=session,
+                                  sources=sources)
     credential.validate()
     credential.check_cache()
     return credential

@@ -19,8 +19,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUDS, DEFAULT_CLOUD, resolve_cloud
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import AUTH_METHODS, build_credential, select_auth_method
+from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import API_VERSIONS, CLOUD_CHOICES, resolve_cloud
+from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sources import (
+    AUTH_METHODS, AUTH_SOURCES, resolve, select_auth_method)
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import build_credential
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     AuthenticationError, ConfigurationError, GraphError, GraphLayerError, InvalidInputError, redact)
@@ -29,22 +31,27 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._version import U
 
 
 def graph_argument_spec():
-    """The common options, documented once in plugins/doc_fragments/graph.py."""
+    """The common options, documented once in plugins/doc_fragments/graph.py.
+
+    No env_fallback: the environment (both AZURE_* families) and azure.azcollection's credential file
+    are read by _credential_sources.resolve(), which remembers where each value came from.
+    """
     return dict(
         auth_method=dict(type="str", default="auto", choices=["auto"] + list(AUTH_METHODS)),
-        tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID"])),
-        client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
-        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET"])),
-        client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
-        client_certificate_password=dict(type="str", no_log=True,
-                                         fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
-        federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
-        username=dict(type="str", fallback=(env_fallback, ["AZURE_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_PASSWORD"])),
-        access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["MSGRAPH_ACCESS_TOKEN"])),
-        cloud=dict(type="str", default=DEFAULT_CLOUD, choices=list(CLOUDS), fallback=(env_fallback, ["MSGRAPH_CLOUD"])),
-        graph_endpoint=dict(type="str", fallback=(env_fallback, ["MSGRAPH_ENDPOINT"])),
-        authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
+        auth_source=dict(type="str", default="auto", choices=list(AUTH_SOURCES)),
+        profile=dict(type="str"),
+        tenant_id=dict(type="str", aliases=["tenant"]),
+        client_id=dict(type="str"),
+        client_secret=dict(type="str", no_log=True, aliases=["secret"]),
+        client_certificate_path=dict(type="path"),
+        client_certificate_password=dict(type="str", no_log=True),
+        federated_token_file=dict(type="path"),
+        username=dict(type="str", aliases=["ad_user"]),
+        password=dict(type="str", no_log=True),
+        access_token=dict(type="str", no_log=True),
+        cloud=dict(type="str", choices=list(CLOUD_CHOICES), aliases=["cloud_environment"]),
+        graph_endpoint=dict(type="str"),
+        authority_host=dict(type="str"),
         api_version=dict(type="str", default="v1.0", choices=list(API_VERSIONS)),
         ca_path=dict(type="path"),
         validate_certs=dict(type="bool", default=True),
@@ -128,6 +135,7 @@ class GraphModule:
         self.check_mode = self.module.check_mode
         self.mailbox_concurrency = mailbox_concurrency
         self._cloud = None
+        self._sources = None
         self._session = None
         self._credential = None
         self._client = None
@@ -145,12 +153,26 @@ class GraphModule:
             self.module.fail_json(msg="; ".join("{0} must be a string, got a {1}".format(option, kind) for option, kind in found))
 
     @property
+    def sources(self):
+        """The connection values completed from the environment and credential file, with their origins."""
+        if self._sources is None:
+            try:
+                self._sources = resolve(self.params, os.environ)
+            except ConfigurationError as exc:
+                self.fail_graph(exc, "Invalid connection options")
+            if self._sources.unused:
+                # Names only, never values: set but not used is reported, never silent (issue 19).
+                self.module.warn("Set but not used: {0}".format(", ".join(self._sources.unused)))
+        return self._sources
+
+    @property
     def cloud_settings(self):
         """Effective CloudSettings (name, authority_host, graph_endpoint, scope, bookings)."""
         if self._cloud is None:
+            resolved = self.sources.params
             try:
-                self._cloud = resolve_cloud(self.params.get("cloud"), self.params.get("graph_endpoint"),
-                                            self.params.get("authority_host"))
+                self._cloud = resolve_cloud(resolved.get("cloud"), resolved.get("graph_endpoint"),
+                                            resolved.get("authority_host"), origins=self.sources.origins)
             except ConfigurationError as exc:
                 self.fail_graph(exc, "Invalid connection options")
         return self._cloud
@@ -165,17 +187,18 @@ class GraphModule:
             try:
                 check_numbers(self.params)
                 verify = build_verify(self.params)
-                method = select_auth_method(self.params)
+                sources = self.sources
+                method = select_auth_method(sources.params, sources)
                 if not HAS_REQUESTS:
                     self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-                if method != "access_token" and importlib.util.find_spec("msal") is None:
+                if method not in ("access_token", "azure_cli") and importlib.util.find_spec("msal") is None:
                     # MSAL is imported when a token is first needed; say now that it is missing.
                     self.module.fail_json(msg=missing_required_lib("msal"))
                 # One requests session for the run: MSAL's requests and Graph's go through it alike.
                 self._session = new_session(verify, self.params["timeout"], USER_AGENT, self.cloud_settings.authority_host)
-                self._credential = build_credential(self.params, cloud=self.cloud_settings, verify=verify,
+                self._credential = build_credential(sources.params, cloud=self.cloud_settings, verify=verify,
                                                     timeout=self.params["timeout"], user_agent=USER_AGENT,
-                                                    session=self._session)
+                                                    session=self._session, sources=sources)
             except ConfigurationError as exc:
                 self.fail_graph(exc, "Invalid connection options")
         return self._credential
@@ -198,9 +221,17 @@ class GraphModule:
     # ------------------------------------------------------------------ failures
 
     def fail_input(self, exc, **result):
-        """Fail the task for an InvalidInputError: its message, which names the option, is the message."""
+        """Fail the task for an InvalidInputError: its message, which names the option, is the message.
+
+        When the option's value came from the environment or the credential file, the message says so
+        ("cloud came from AZURE_CLOUD_ENVIRONMENT"): the task's own options do not show it.
+        """
         result.setdefault("changed", False)
-        self.module.fail_json(msg=str(exc), **result)
+        msg = str(exc)
+        origin = self._sources.origins.get(exc.option) if self._sources is not None and exc.option else None
+        if origin and not origin.startswith("option "):
+            msg = "{0} ({1} came from {2})".format(msg, exc.option, origin)
+        self.module.fail_json(msg=msg, **result)
 
     def validated(self, check, *args, **result):
         """Return check(*args); an InvalidInputError fails the task through fail_input() with result."""

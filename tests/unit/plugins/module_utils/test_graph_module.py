@@ -14,7 +14,8 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module imp
 
 ENV_VARS = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
             "AZURE_CLIENT_CERTIFICATE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_PASSWORD",
-            "MSGRAPH_ACCESS_TOKEN", "MSGRAPH_CLOUD", "MSGRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "MSGRAPH_TOKEN_CACHE"]
+            "MSGRAPH_ACCESS_TOKEN", "MSGRAPH_CLOUD", "MSGRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "MSGRAPH_TOKEN_CACHE",
+            "AZURE_TENANT", "AZURE_SECRET", "AZURE_AD_USER", "AZURE_CLOUD_ENVIRONMENT", "AZURE_PROFILE"]
 
 
 class Failed(Exception):
@@ -22,9 +23,10 @@ class Failed(Exception):
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.azure/credentials of the developer
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def _gm(args, spec=None):
 def test_argspec_merged_and_defaults():
     gm = _gm({"business_id": "b", "access_token": "abc"})
     assert gm.params["business_id"] == "b"
-    assert gm.params["cloud"] == "global" and gm.params["api_version"] == "v1.0" and gm.params["validate_certs"] is True
+    assert gm.params["cloud"] is None and gm.params["api_version"] == "v1.0" and gm.params["validate_certs"] is True
     assert gm.check_mode is False and gm.cloud == "global"
     spec = graph_argument_spec()
     for name in ("client_secret", "client_certificate_password", "password", "access_token"):
@@ -60,7 +62,8 @@ def test_env_fallbacks(monkeypatch):
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "sec")
     monkeypatch.setenv("MSGRAPH_CLOUD", "usgovdod")
     gm = _gm({"business_id": "b"})
-    assert gm.params["tenant_id"] == "tid" and gm.params["client_secret"] == "sec"
+    assert gm.sources.params["tenant_id"] == "tid" and gm.sources.params["client_secret"] == "sec"
+    assert gm.sources.origins["client_secret"] == "AZURE_CLIENT_SECRET"
     assert gm.cloud == "usgovdod"
     assert gm.cloud_settings.scope == "https://dod-graph.microsoft.us/.default"
     assert gm.credential().method == "client_secret"
