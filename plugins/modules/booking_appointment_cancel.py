@@ -252,6 +252,7 @@ msg:
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     business_id=dict(type="str", required=True),
@@ -268,19 +269,21 @@ ARGUMENT_SPEC = dict(
         ),
     ),
     cancellation_message=dict(type="str"),
+    approved_ids=dict(type="list", elements="str"),
+    max_items=dict(type="int"),
 )
 SELECTORS = ("appointment_id", "appointment_ids", "match")
 
 
-def _result_msg(check_mode, cancelled, absent, failed):
-    verb = "Would cancel" if check_mode else "Cancelled"
-    parts = ["%s %d appointment(s)" % (verb, len(cancelled)), "%d already absent" % len(absent)]
-    if failed:
-        parts.append("%d failed" % len(failed))
-    return "; ".join(parts) + "."
+def _failure_text(gm, appointment_id, error, step):
+    """One failed appointment: a malformed id names its option; a 403 names the permissions needed."""
+    option = "appointment_ids" if gm.params["appointment_ids"] is not None else "appointment_id"
+    if review.is_malformed(error):
+        return review.malformed_text(appointment_id, option)
+    return "%s appointment %s failed: %s" % (step, appointment_id, gm.forbidden_hint(error))
 
 
-def _report(gm, plan):
+def _report(gm, plan, result):
     """Exit (or fail, when an appointment failed) with what the plan says; the same keys in check mode."""
     module = gm.module
     for appointment_id in plan.uncertain:
@@ -289,35 +292,55 @@ def _report(gm, plan):
                     "sent again." % appointment_id)
     done = plan.to_cancel if gm.check_mode else plan.cancelled
     # changed is computed the same way in check mode and for real, so check mode predicts the real run.
-    result = dict(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
+    result.update(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
                   appointments=[plan.summaries[i] for i in done],
-                  msg=_result_msg(gm.check_mode, done, plan.already_absent, plan.failures))
+                  msg=review.summary_msg(gm.check_mode, "appointment", len(done), len(plan.already_absent),
+                                         len(plan.failures), unapproved=len(result["unapproved"])))
     if module._diff:
         result["diff"] = plan.diff(done)
     if plan.failures:
-        result["failures"] = [dict(id=appointment_id, error=error_dict(error)) for appointment_id, error, dummy in plan.failures]
-        failed = "; ".join("%s appointment %s failed: %s" % (step, appointment_id, error)
-                           for appointment_id, error, step in plan.failures)
+        result["failures"] = [dict(id=appointment_id, error=error_dict(gm.forbidden_hint(error)))
+                              for appointment_id, error, dummy in plan.failures]
+        failed = "; ".join(_failure_text(gm, appointment_id, error, step) for appointment_id, error, step in plan.failures)
         module.fail_json(**dict(result, msg="%s %s" % (failed, result["msg"])))
     module.exit_json(**result)
+
+
+def _guard(gm, plan, approved, result):
+    """max_items, then approved_ids, before anything is sent (check mode alike): what was reviewed is what runs."""
+    text = review.too_many(len(plan.to_cancel), gm.params["max_items"], "appointment")
+    if text:
+        gm.module.fail_json(msg=text, selected=len(plan.to_cancel), max_items=gm.params["max_items"], **result)
+    plan.to_cancel, result["unapproved"] = review.split_approved(plan.to_cancel, approved, lambda i: [i])
+    if result["unapproved"]:
+        gm.module.warn(review.unapproved_warning("appointment", result["unapproved"]))
 
 
 def main():
     gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS],
                      supports_check_mode=True)
     selection = gm.validated(bookings.cancel_selection, gm.params)
+    approved = gm.validated(review.approval_list, gm.params["approved_ids"])
+    gm.validated(review.check_max_items, gm.params["max_items"])
     gm.validated(bookings.check_cloud, gm.cloud)
     message = gm.params["cancellation_message"]
 
+    result = dict(changed=False, cancelled=[], already_absent=[], appointments=[], unapproved=[])
+    reading = "Reading the appointments of %s failed" % selection.business_id
+    note = gm.check_permissions("bookings", "write", reading, result)
+    if note:
+        result["permission_note"] = note
     client = gm.client()
-    result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
-    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
-        plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
+    # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
+    read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
+    with gm.graph_step(reading, result):
+        plan = bookings.plan_cancel(client, selection, message, read_only)
     result["already_absent"] = plan.already_absent
+    _guard(gm, plan, approved, result)
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
             bookings.cancel(client, plan, message)
-    _report(gm, plan)
+    _report(gm, plan, result)
 
 
 if __name__ == "__main__":

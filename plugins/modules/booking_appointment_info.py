@@ -144,7 +144,9 @@ appointments:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     business_id=dict(type="str", required=True),
@@ -164,10 +166,19 @@ def main():
     selection = gm.validated(bookings.info_selection, gm.params)
     gm.validated(bookings.check_cloud, gm.cloud)
 
+    result = dict(changed=False, appointments=[])
+    reading = "Reading the appointments of %s failed" % selection.business_id
+    note = gm.check_permissions("bookings", "read", reading, result)
+    if note:
+        result["permission_note"] = note
     client = gm.client()
-    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, dict(changed=False, appointments=[])):
-        found = bookings.find_appointments(client, selection)
-    gm.module.exit_json(changed=False, appointments=[bookings.appointment_summary(a) for a in found])
+    with gm.graph_step(reading, result):
+        try:
+            found = bookings.find_appointments(client, selection)
+        except GraphError as exc:
+            raise review.malformed_input(exc, gm.params["appointment_id"], "appointment_id") or exc
+    result["appointments"] = [bookings.appointment_summary(a) for a in found]
+    gm.module.exit_json(msg=review.found_msg(len(found), "appointment"), **result)
 
 
 if __name__ == "__main__":

@@ -304,8 +304,10 @@ msg:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError, error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -325,49 +327,105 @@ ARGUMENT_SPEC = dict(
         subject_contains=dict(type="str"),
     )),
     comment=dict(type="str"),
+    approved_ids=dict(type="list", elements="str"),
+    max_items=dict(type="int"),
 )
 SELECTORS = ("event_id", "event_ids", "occurrence", "match")
+
+
+def id_option(params):
+    """(option, value) of the ids this task sent Graph, for a 400 ErrorInvalidIdMalformed of a whole read."""
+    if params["occurrence"] is not None:
+        return "occurrence.series_id", params["occurrence"]["series_id"]
+    if params["event_id"] is not None:
+        return "event_id", params["event_id"]
+    names = [n for n in ("calendar_id", "calendar_group_id") if params[n] is not None]
+    return " or ".join(names) or "calendar_id", ", ".join(params[n] for n in names)
+
+
+def _item_text(gm, step, key, error):
+    option = "event_ids" if gm.params["event_ids"] is not None else id_option(gm.params)[0]
+    if review.is_malformed(error):
+        return review.malformed_text(key, option)
+    return "%s event %s failed: %s" % (step, key, gm.forbidden_hint(error))
 
 
 def _refuse_unsendable(gm, plan, result):
     """Fail, sending nothing, when a read failed or an event the user named is not the owner's to cancel."""
     if plan.read_failures:
-        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.read_failures]
-        gm.module.fail_json(msg="Nothing sent: " + "; ".join("Reading event %s failed: %s" % (key, error)
+        result["failures"] = [dict(id=key, error=error_dict(gm.forbidden_hint(error))) for key, error in plan.read_failures]
+        gm.module.fail_json(msg="Nothing sent: " + "; ".join(_item_text(gm, "Reading", key, error)
                                                              for key, error in plan.read_failures), **result)
     if plan.not_organizer:
         gm.module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
                                 % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)
 
 
+def _guard(gm, plan, approved, result):
+    """max_items, then approved_ids, before anything is sent (check mode alike): what was reviewed is what runs.
+
+    An event is approved by the id this module reports for it or by its immutable id.
+    """
+    text = review.too_many(len(plan.to_cancel), gm.params["max_items"], "event")
+    if text:
+        gm.module.fail_json(msg=text, selected=len(plan.to_cancel), max_items=gm.params["max_items"], **result)
+    plan.to_cancel, left = review.split_approved(plan.to_cancel, approved, lambda item: [item[0], item[1].get("id")])
+    result["unapproved"] = [reported_id for reported_id, _event in left]
+    if left:
+        left_alone = set(event.get("id") for _rid, event in left)
+        for summary in plan.events:
+            if summary["id"] in left_alone and summary.get("result") == "cancelled":
+                summary["result"] = "unapproved"
+        gm.module.warn(review.unapproved_warning("event", result["unapproved"]))
+
+
+def _msg(gm, plan, result, cancelled, already, failed):
+    return review.summary_msg(gm.check_mode, "event", cancelled, already, failed, unapproved=len(result["unapproved"]),
+                              skipped=len(plan.skipped_not_organizer))
+
+
 def _report(gm, plan, result):
     """Exit (or fail, when a cancel failed) with what the plan says."""
+    already = len(plan.already_cancelled) + len(plan.already_absent)
     if gm.check_mode or not plan.to_cancel:
         wanted = plan.wanted
-        result.update(cancelled=wanted, msg=("would cancel %d event(s)" % len(wanted)) if wanted else "nothing to cancel")
+        result.update(cancelled=wanted, msg=_msg(gm, plan, result, len(wanted), already, 0))
         gm.module.exit_json(**result)
     result.update(cancelled=plan.cancelled, already_absent=plan.already_absent + plan.gone_meanwhile,
                   changed=bool(plan.cancelled))
+    msg = _msg(gm, plan, result, len(plan.cancelled), already + len(plan.gone_meanwhile), len(plan.cancel_failures))
     if plan.cancel_failures:
-        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.cancel_failures]
-        gm.module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (key, error) for key, error in plan.cancel_failures)
-                            + " (%d cancelled)" % len(plan.cancelled), **result)
-    gm.module.exit_json(msg="cancelled %d event(s)" % len(plan.cancelled), **result)
+        result["failures"] = [dict(id=key, error=error_dict(gm.forbidden_hint(error))) for key, error in plan.cancel_failures]
+        gm.module.fail_json(msg="; ".join(_item_text(gm, "Cancel", key, error) for key, error in plan.cancel_failures)
+                            + ". " + msg, **result)
+    gm.module.exit_json(msg=msg, **result)
 
 
 def main():
     gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("user", "group_id"), SELECTORS],
                      required_one_of=[SELECTORS], supports_check_mode=True)
-    result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[])
+    result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[],
+                  unapproved=[])
     selection = gm.validated(events.cancel_selection, gm.params, **result)
+    approved = gm.validated(review.approval_list, gm.params["approved_ids"], **result)
+    gm.validated(review.check_max_items, gm.params["max_items"], **result)
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
+    is_group = gm.params["group_id"] is not None
+    gm.validated(permissions.refuse_app_only_group, is_group, gm.is_delegated, "write", **result)
+    note = gm.check_permissions("group_events" if is_group else "events", "write", "Reading the events failed", result)
+    if note:
+        result["permission_note"] = note
 
     client = gm.client()
     with gm.graph_step("Reading the events failed", result):
-        plan = events.plan_cancel(client, selection)
+        try:
+            plan = events.plan_cancel(client, selection)
+        except GraphError as exc:
+            raise review.malformed_input(exc, id_option(gm.params)[1], id_option(gm.params)[0]) or exc
     result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
                   skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
     _refuse_unsendable(gm, plan, result)
+    _guard(gm, plan, approved, result)
     # changed is computed outside the check-mode branch, so check mode predicts the real run.
     result["changed"] = bool(plan.to_cancel)
     if gm.module._diff and plan.to_cancel:

@@ -162,7 +162,10 @@ events:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -186,11 +189,28 @@ def main():
     result = dict(changed=False, events=[])
     selection = gm.validated(events.info_selection, gm.params, **result)
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
+    is_group = gm.params["group_id"] is not None
+    gm.validated(permissions.refuse_app_only_group, is_group, gm.is_delegated, "read", **result)
+    note = gm.check_permissions("group_events" if is_group else "events", "read", "Reading the events failed", result)
+    if note:
+        result["permission_note"] = note
 
     client = gm.client()
     with gm.graph_step("Reading the events failed", result):
-        result["events"] = [events.summarize(e) for e in events.find_events(client, selection)]
-    gm.module.exit_json(**result)
+        try:
+            result["events"] = [events.summarize(e) for e in events.find_events(client, selection)]
+        except GraphError as exc:
+            option, value = _id_option(gm.params)
+            raise review.malformed_input(exc, value, option) or exc
+    gm.module.exit_json(msg=review.found_msg(len(result["events"]), "event"), **result)
+
+
+def _id_option(params):
+    """(option, value) of the ids this task sent Graph, for a 400 ErrorInvalidIdMalformed."""
+    if params["event_id"] is not None:
+        return "event_id", params["event_id"]
+    names = [n for n in ("calendar_id", "calendar_group_id") if params[n] is not None]
+    return " or ".join(names) or "calendar_id", ", ".join(params[n] for n in names)
 
 
 if __name__ == "__main__":
