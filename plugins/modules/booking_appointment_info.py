@@ -58,6 +58,9 @@ extends_documentation_fragment:
 notes:
   - Needs the application permission C(Bookings.Read.All) (or C(Bookings.ReadWrite.All), C(Bookings.Manage.All)), or
     with a user token the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.Read.All) or higher.
+    They are read from the token (C(roles) or C(scp)) before the first request; without one of them the task fails
+    before sending anything. A 403 from Graph names them too.
+  - An O(appointment_id) Graph calls malformed (HTTP 400 C(ErrorInvalidIdMalformed)) fails the task naming it.
   - The filters are applied by the module, because Graph does not document C($filter) on Bookings appointments as reliable.
   - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
 seealso:
@@ -96,6 +99,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: How many appointments were found.
+  returned: always
+  type: str
+  sample: Found 2 appointments.
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
 appointments:
   description:
     - A summary of each appointment found, in the order Graph returned them; V([]) when nothing matches.

@@ -105,14 +105,27 @@ EXAMPLES = r"""
     end: "2027-04-01T00:00:00Z"
     subject: Weekly team sync
 
+# Group calendars take a user's (delegated) token only, with Group.Read.All: here the password
+# grant of a public client app (AZURE_CLIENT_ID, AZURE_USERNAME and AZURE_PASSWORD in the environment).
 - name: Read one event of a group calendar
   graphops.msgraph.calendar_event_info:
+    auth_method: password
     group_id: 3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10
     event_id: AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0=
   register: offsite
 """
 
 RETURN = r"""
+msg:
+  description: How many events were found.
+  returned: always
+  type: str
+  sample: Found 3 events.
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
 events:
   description: The events found, ordered as Graph returned them; V([]) when none.
   returned: always
@@ -147,6 +160,23 @@ events:
       description: E-mail address of the organizer.
       type: str
       sample: adele.vance@contoso.example
+    organizer_name:
+      description: Display name of the organizer.
+      type: str
+      sample: Adele Vance
+    attendees:
+      description: The attendees, each with C(name) and C(address) (e-mail).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Display name.
+          type: str
+          sample: Alex Wilber
+        address:
+          description: E-mail address.
+          type: str
+          sample: alex.wilber@contoso.example
     attendee_count:
       description: Number of attendees.
       type: int
