@@ -187,9 +187,15 @@ def _time(value):
     return {"date_time": value.get("dateTime"), "time_zone": value.get("timeZone")}
 
 
+def _person(entry):
+    """{name, address} of an organizer or attendee (Graph's recipient / attendee shape)."""
+    address = (entry or {}).get("emailAddress") or {}
+    return {"name": address.get("name"), "address": address.get("address")}
+
+
 def summarize(event):
     """The snake_case summary both modules return for an event."""
-    organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address")
+    organizer = _person(event.get("organizer"))
     return {
         "id": event.get("id"),
         "subject": event.get("subject"),
@@ -197,7 +203,9 @@ def summarize(event):
         "end": _time(event.get("end")),
         "type": event.get("type"),
         "series_master_id": event.get("seriesMasterId"),
-        "organizer": organizer,
+        "organizer": organizer["address"],
+        "organizer_name": organizer["name"],
+        "attendees": [_person(a) for a in event.get("attendees") or [] if isinstance(a, dict)],
         "attendee_count": len(event.get("attendees") or []),
         "is_organizer": event.get("isOrganizer"),
         "is_cancelled": event.get("isCancelled"),

@@ -26,6 +26,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth impor
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import GraphClient
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     AuthenticationError, ConfigurationError, GraphError, GraphLayerError, InvalidInputError, redact)
+from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, new_session
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
@@ -139,6 +140,7 @@ class GraphModule:
         self._session = None
         self._credential = None
         self._client = None
+        self.permission = None  # (area, access) of _permissions.PERMISSIONS, set by check_permissions()
 
     # ------------------------------------------------------------------ options
 
@@ -218,6 +220,30 @@ class GraphModule:
         """True when the token will speak for a user (password, or an access_token with scp), known without a request."""
         return self.credential().is_delegated()
 
+    def check_permissions(self, area, access, msg, result):
+        """Fail before any Graph request when the token carries none of the permissions of (area, access).
+
+        The token's roles / scp are read from its payload (issue 17); getting the token is the only
+        request, to the identity platform, and a failure there is reported as msg would report it.
+        Returns a note for the result when the token is opaque (nothing could be checked), else None.
+        """
+        self.permission = (area, access)
+        with self.graph_step(msg, result):
+            token = self.credential().get_token()
+        if permissions.token_claims(token) is None:
+            return permissions.OPAQUE_NOTE
+        text = permissions.missing_message(area, access, token)
+        if text:
+            self.module.fail_json(msg=text, required_permissions=permissions.needed(area, access),
+                                  **dict(result, changed=False))
+        return None
+
+    def forbidden_hint(self, error):
+        """error; a 403 gets the permissions of the action check_permissions() was given (see _permissions)."""
+        if self.permission is not None and getattr(error, "status", None) == 403:
+            permissions.annotate_forbidden(error, self.permission[0], self.permission[1], self.credential().is_delegated())
+        return error
+
     # ------------------------------------------------------------------ failures
 
     def fail_input(self, exc, **result):
@@ -257,7 +283,7 @@ class GraphModule:
         result keys (changed, items done so far, ...) are returned alongside error=exc.to_dict().
         """
         if isinstance(exc, GraphLayerError):
-            detail = str(exc)
+            detail = str(self.forbidden_hint(exc))
             result["error"] = exc.to_dict()
         else:
             detail = redact("{0}: {1}".format(type(exc).__name__, exc))

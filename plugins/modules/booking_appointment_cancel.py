@@ -77,6 +77,22 @@ options:
     description:
       - The message Graph sends to the customers with the cancellation.
     type: str
+  approved_ids:
+    description:
+      - The ids a reviewer approved, usually RV(cancelled) of a check mode run of the same task.
+      - Only selected appointments whose id is in this list are cancelled. Selected appointments outside
+        it (for example booked into the window after the review) are returned in RV(unapproved), left
+        alone (nothing is sent for them) and named in a warning; the task does not fail for them.
+      - An empty list approves nothing. Omitted, every selected appointment may be cancelled.
+    type: list
+    elements: str
+  max_items:
+    description:
+      - The most appointments this task may cancel. When the selection holds more, the task fails
+        before anything is sent, naming both numbers; check mode fails the same way.
+      - Counted before O(approved_ids) is applied. Set it on every O(match) window, so a window that
+        suddenly holds far more appointments than expected stops instead of notifying every customer.
+    type: int
 extends_documentation_fragment:
   - graphops.msgraph.graph
   - graphops.msgraph.attributes
@@ -97,6 +113,12 @@ notes:
   - Needs the application permission C(Bookings.ReadWrite.All) or C(Bookings.Manage.All), or with a user token
     the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.ReadWrite.All) or C(Bookings.Manage.All).
     Personal Microsoft accounts are not supported.
+  - The permissions are read from the token (its C(roles) or C(scp), without checking its signature) before the first
+    request to Graph; when none of them is there, the task fails before sending anything, in check mode too, and names
+    the permissions that would do. An opaque token (not a JWT) is not checked; RV(permission_note) says so. A 403 from
+    Graph names the same permissions.
+  - An id Graph calls malformed (HTTP 400 C(ErrorInvalidIdMalformed)) fails that appointment naming the id and its
+    option; it is never reported as already absent.
   - A user token also needs the user to be a member of the booking business; otherwise Graph answers
     C(ErrorFolderNotFound).
   - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
@@ -141,9 +163,21 @@ EXAMPLES = r"""
       start: "2027-03-02T00:00:00Z"
       end: "2027-03-03T00:00:00Z"
       service_id: e1f3a5c7-9b2d-4f6a-8e1c-4d6f8a0c2e63
+    max_items: 40
   check_mode: true
   diff: true
   register: would_cancel
+
+- name: Cancel exactly what was reviewed; appointments booked since are left alone and reported
+  graphops.msgraph.booking_appointment_cancel:
+    business_id: contosoclinic@contoso.example
+    match:
+      start: "2027-03-02T00:00:00Z"
+      end: "2027-03-03T00:00:00Z"
+      service_id: e1f3a5c7-9b2d-4f6a-8e1c-4d6f8a0c2e63
+    max_items: 40
+    approved_ids: "{{ would_cancel.cancelled }}"
+    cancellation_message: The flu clinic moves to next week; please book a new time online.
 
 - name: Cancel every appointment of one staff member on a day
   graphops.msgraph.booking_appointment_cancel:
@@ -152,6 +186,7 @@ EXAMPLES = r"""
       start: "2027-03-02T00:00:00Z"
       end: "2027-03-03T00:00:00Z"
       staff_member_id: 9e2f4a6c-8d0b-4c2e-a4f6-1b3d5f7a9c22
+    max_items: 40
     cancellation_message: Your appointment is cancelled; please book another time online.
   register: cancelled
 
@@ -175,6 +210,29 @@ already_absent:
   type: list
   elements: str
   sample: ["AAMkADc7zF4J0AAA8v-XYZ009"]
+unapproved:
+  description:
+    - Selected appointments that were not in O(approved_ids), and so were left alone. V([]) without O(approved_ids).
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAMkADc7zF4J0AAA8v-XYZ011"]
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
+required_permissions:
+  description: The permissions any one of which would let the task run, when the token carries none of them.
+  returned: when the permission check fails
+  type: list
+  elements: str
+  sample: ["BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All"]
+selected:
+  description: How many appointments the selection holds, when that is more than O(max_items).
+  returned: when O(max_items) is exceeded
+  type: int
+  sample: 3000
 appointments:
   description:
     - A summary of each appointment cancelled, or that would be cancelled in check mode.
@@ -243,15 +301,19 @@ failures:
         request_id: 0c5b0b54-4c2e-4b8a-9d0d-64f5a0c2f111
         client_request_id: 5f6b2f44-1b8c-4b0a-a1a7-8e1f9d6c3a22
 msg:
-  description: A one-line account of what was done.
+  description:
+    - A one-line account of what was done, worded as calendar_event_cancel words it; V(Would cancel ...) in check mode.
+    - C(already cancelled) counts the appointments already gone (RV(already_absent)); appointments not approved are
+      counted when there are any.
   returned: always
   type: str
-  sample: Cancelled 2 appointment(s); 1 already absent.
+  sample: Cancelled 3 appointments; 1 already cancelled; 0 failed.
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     business_id=dict(type="str", required=True),
@@ -268,19 +330,21 @@ ARGUMENT_SPEC = dict(
         ),
     ),
     cancellation_message=dict(type="str"),
+    approved_ids=dict(type="list", elements="str"),
+    max_items=dict(type="int"),
 )
 SELECTORS = ("appointment_id", "appointment_ids", "match")
 
 
-def _result_msg(check_mode, cancelled, absent, failed):
-    verb = "Would cancel" if check_mode else "Cancelled"
-    parts = ["%s %d appointment(s)" % (verb, len(cancelled)), "%d already absent" % len(absent)]
-    if failed:
-        parts.append("%d failed" % len(failed))
-    return "; ".join(parts) + "."
+def _failure_text(gm, appointment_id, error, step):
+    """One failed appointment: a malformed id names its option; a 403 names the permissions needed."""
+    option = "appointment_ids" if gm.params["appointment_ids"] is not None else "appointment_id"
+    if review.is_malformed(error):
+        return review.malformed_text(appointment_id, option)
+    return "%s appointment %s failed: %s" % (step, appointment_id, gm.forbidden_hint(error))
 
 
-def _report(gm, plan):
+def _report(gm, plan, result):
     """Exit (or fail, when an appointment failed) with what the plan says; the same keys in check mode."""
     module = gm.module
     for appointment_id in plan.uncertain:
@@ -289,35 +353,55 @@ def _report(gm, plan):
                     "sent again." % appointment_id)
     done = plan.to_cancel if gm.check_mode else plan.cancelled
     # changed is computed the same way in check mode and for real, so check mode predicts the real run.
-    result = dict(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
+    result.update(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
                   appointments=[plan.summaries[i] for i in done],
-                  msg=_result_msg(gm.check_mode, done, plan.already_absent, plan.failures))
+                  msg=review.summary_msg(gm.check_mode, "appointment", len(done), len(plan.already_absent),
+                                         len(plan.failures), unapproved=len(result["unapproved"])))
     if module._diff:
         result["diff"] = plan.diff(done)
     if plan.failures:
-        result["failures"] = [dict(id=appointment_id, error=error_dict(error)) for appointment_id, error, dummy in plan.failures]
-        failed = "; ".join("%s appointment %s failed: %s" % (step, appointment_id, error)
-                           for appointment_id, error, step in plan.failures)
+        result["failures"] = [dict(id=appointment_id, error=error_dict(gm.forbidden_hint(error)))
+                              for appointment_id, error, dummy in plan.failures]
+        failed = "; ".join(_failure_text(gm, appointment_id, error, step) for appointment_id, error, step in plan.failures)
         module.fail_json(**dict(result, msg="%s %s" % (failed, result["msg"])))
     module.exit_json(**result)
+
+
+def _guard(gm, plan, approved, result):
+    """max_items, then approved_ids, before anything is sent (check mode alike): what was reviewed is what runs."""
+    text = review.too_many(len(plan.to_cancel), gm.params["max_items"], "appointment")
+    if text:
+        gm.module.fail_json(msg=text, selected=len(plan.to_cancel), max_items=gm.params["max_items"], **result)
+    plan.to_cancel, result["unapproved"] = review.split_approved(plan.to_cancel, approved, lambda i: [i])
+    if result["unapproved"]:
+        gm.module.warn(review.unapproved_warning("appointment", result["unapproved"]))
 
 
 def main():
     gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[SELECTORS], required_one_of=[SELECTORS],
                      supports_check_mode=True)
     selection = gm.validated(bookings.cancel_selection, gm.params)
+    approved = gm.validated(review.approval_list, gm.params["approved_ids"])
+    gm.validated(review.check_max_items, gm.params["max_items"])
     gm.validated(bookings.check_cloud, gm.cloud)
     message = gm.params["cancellation_message"]
 
+    result = dict(changed=False, cancelled=[], already_absent=[], appointments=[], unapproved=[])
+    reading = "Reading the appointments of %s failed" % selection.business_id
+    note = gm.check_permissions("bookings", "write", reading, result)
+    if note:
+        result["permission_note"] = note
     client = gm.client()
-    result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
-    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
-        plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
+    # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
+    read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
+    with gm.graph_step(reading, result):
+        plan = bookings.plan_cancel(client, selection, message, read_only)
     result["already_absent"] = plan.already_absent
+    _guard(gm, plan, approved, result)
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
             bookings.cancel(client, plan, message)
-    _report(gm, plan)
+    _report(gm, plan, result)
 
 
 if __name__ == "__main__":

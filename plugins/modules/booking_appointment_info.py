@@ -58,6 +58,9 @@ extends_documentation_fragment:
 notes:
   - Needs the application permission C(Bookings.Read.All) (or C(Bookings.ReadWrite.All), C(Bookings.Manage.All)), or
     with a user token the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.Read.All) or higher.
+    They are read from the token (C(roles) or C(scp)) before the first request; without one of them the task fails
+    before sending anything. A 403 from Graph names them too.
+  - An O(appointment_id) Graph calls malformed (HTTP 400 C(ErrorInvalidIdMalformed)) fails the task naming it.
   - The filters are applied by the module, because Graph does not document C($filter) on Bookings appointments as reliable.
   - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
 seealso:
@@ -96,6 +99,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description: How many appointments were found.
+  returned: always
+  type: str
+  sample: Found 2 appointments.
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
 appointments:
   description:
     - A summary of each appointment found, in the order Graph returned them; V([]) when nothing matches.
@@ -144,7 +157,9 @@ appointments:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     business_id=dict(type="str", required=True),
@@ -164,10 +179,19 @@ def main():
     selection = gm.validated(bookings.info_selection, gm.params)
     gm.validated(bookings.check_cloud, gm.cloud)
 
+    result = dict(changed=False, appointments=[])
+    reading = "Reading the appointments of %s failed" % selection.business_id
+    note = gm.check_permissions("bookings", "read", reading, result)
+    if note:
+        result["permission_note"] = note
     client = gm.client()
-    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, dict(changed=False, appointments=[])):
-        found = bookings.find_appointments(client, selection)
-    gm.module.exit_json(changed=False, appointments=[bookings.appointment_summary(a) for a in found])
+    with gm.graph_step(reading, result):
+        try:
+            found = bookings.find_appointments(client, selection)
+        except GraphError as exc:
+            raise review.malformed_input(exc, gm.params["appointment_id"], "appointment_id") or exc
+    result["appointments"] = [bookings.appointment_summary(a) for a in found]
+    gm.module.exit_json(msg=review.found_msg(len(found), "appointment"), **result)
 
 
 if __name__ == "__main__":

@@ -115,9 +115,34 @@ options:
     description:
       - The message sent to the attendees with the cancellation.
     type: str
+  approved_ids:
+    description:
+      - The ids a reviewer approved, usually RV(cancelled) of a check mode run of the same task.
+      - Only selected events whose id is in this list are cancelled. Selected events outside it are
+        returned in RV(unapproved), left alone (nothing is sent for them) and named in a warning; the
+        task does not fail for them.
+      - An event is approved by the id this module reports for it in RV(cancelled) or by its immutable id,
+        so the ids of a check run work for every selector (O(match), O(event_id), O(event_ids), O(occurrence)).
+      - An empty list approves nothing. Omitted, every selected event may be cancelled.
+    type: list
+    elements: str
+  max_items:
+    description:
+      - The most events this task may cancel. When the selection holds more, the task fails before
+        anything is sent, naming both numbers; check mode fails the same way.
+      - Counted before O(approved_ids) is applied. Set it on every O(match) window, so a window that
+        suddenly holds far more meetings than expected stops instead of notifying everyone.
+    type: int
 notes:
   - Needs the Microsoft Graph permission C(Calendars.ReadWrite), delegated or application. For a Microsoft 365 group's
-    calendar (O(group_id)), Microsoft documents delegated permissions only, C(Group.ReadWrite.All).
+    calendar (O(group_id)), Microsoft documents delegated permissions only, C(Group.ReadWrite.All); with O(group_id)
+    and an application credential the task fails before sending anything.
+  - The permissions are read from the token (its C(roles) or C(scp), without checking its signature) before the first
+    request to Graph; when none of them is there, the task fails before sending anything, in check mode too, and names
+    the permissions that would do. An opaque token (not a JWT) is not checked; RV(permission_note) says so. A 403 from
+    Graph names the same permissions.
+  - An id Graph calls malformed (HTTP 400 C(ErrorInvalidIdMalformed)) fails the task naming the id and its option; it
+    is never reported as already absent.
   - Only the organizer of a meeting can cancel it. Graph moves the organizer's copy to Deleted
     Items and sends each attendee a cancellation.
   - Ids are sent with C(Prefer IdType="ImmutableId"), so the ids returned stay valid after the
@@ -158,17 +183,25 @@ EXAMPLES = r"""
     match:
       start: "2027-03-04T00:00:00Z"
       end: "2027-03-05T00:00:00Z"
+    max_items: 50
   check_mode: true
   register: preview
 
-- name: Cancel every meeting Adele organizes that day
+- name: Cancel exactly the meetings the preview listed; any booked since are left alone and reported
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
     match:
       start: "2027-03-04T00:00:00Z"
       end: "2027-03-05T00:00:00Z"
+    max_items: 50
+    approved_ids: "{{ preview.cancelled }}"
     comment: The office is closed on Thursday; this meeting is cancelled.
   register: closed_day
+
+- name: Report who was told
+  ansible.builtin.debug:
+    msg: "{{ closed_day.events | selectattr('result', 'eq', 'cancelled') | map(attribute='attendees') | flatten
+             | map(attribute='address') | unique | list }}"
 
 - name: Show the meetings Adele only attends, which were left alone
   ansible.builtin.debug:
@@ -188,8 +221,11 @@ EXAMPLES = r"""
     event_id: AAMkADV997ArQMAWwboR7UA-u1wuzn6xganOFsp2eB98_pX84=
     comment: The weekly team sync is discontinued.
 
+# Group calendars take a user's (delegated) token only, with Group.ReadWrite.All: here the password
+# grant of a public client app (AZURE_CLIENT_ID, AZURE_USERNAME and AZURE_PASSWORD in the environment).
 - name: Cancel meetings of a Microsoft 365 group calendar
   graphops.msgraph.calendar_event_cancel:
+    auth_method: password
     group_id: 3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10
     event_ids:
       - AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0=
@@ -237,6 +273,29 @@ skipped_not_organizer:
   type: list
   elements: str
   sample: ["AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAB=="]
+unapproved:
+  description:
+    - Selected events that were not in O(approved_ids), and so were left alone. V([]) without O(approved_ids).
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAC=="]
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
+required_permissions:
+  description: The permissions any one of which would let the task run, when the token carries none of them.
+  returned: when the permission check fails
+  type: list
+  elements: str
+  sample: ["Calendars.ReadWrite"]
+selected:
+  description: How many events the selection holds, when that is more than O(max_items).
+  returned: when O(max_items) is exceeded
+  type: int
+  sample: 120
 events:
   description: A summary of every event the task looked at, as read before any change.
   returned: always
@@ -271,6 +330,23 @@ events:
       description: E-mail address of the organizer.
       type: str
       sample: adele.vance@contoso.example
+    organizer_name:
+      description: Display name of the organizer.
+      type: str
+      sample: Adele Vance
+    attendees:
+      description: The attendees, who are sent the cancellation (in check mode, would be).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Display name.
+          type: str
+          sample: Alex Wilber
+        address:
+          description: E-mail address.
+          type: str
+          sample: alex.wilber@contoso.example
     attendee_count:
       description: Number of attendees.
       type: int
@@ -286,7 +362,7 @@ events:
     result:
       description: >-
         What the task did with the event: V(cancelled), V(already_cancelled),
-        V(skipped_not_organizer), V(already_absent) or V(failed).
+        V(skipped_not_organizer), V(already_absent), V(unapproved) or V(failed).
       type: str
       sample: cancelled
 failures:
@@ -297,15 +373,19 @@ failures:
   elements: dict
   sample: [{"id": "AAkALg...", "error": {"status": 503, "code": "ServiceUnavailable", "message": "..."}}]
 msg:
-  description: What happened, in one sentence.
+  description:
+    - What happened, in one sentence, worded as booking_appointment_cancel words it; V(Would cancel ...) in check mode.
+    - Events not approved and meetings skipped because the owner does not organize them are counted when there are any.
   returned: always
   type: str
-  sample: cancelled 2 events
+  sample: Cancelled 3 events; 1 already cancelled; 0 failed.
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError, error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -325,49 +405,105 @@ ARGUMENT_SPEC = dict(
         subject_contains=dict(type="str"),
     )),
     comment=dict(type="str"),
+    approved_ids=dict(type="list", elements="str"),
+    max_items=dict(type="int"),
 )
 SELECTORS = ("event_id", "event_ids", "occurrence", "match")
+
+
+def id_option(params):
+    """(option, value) of the ids this task sent Graph, for a 400 ErrorInvalidIdMalformed of a whole read."""
+    if params["occurrence"] is not None:
+        return "occurrence.series_id", params["occurrence"]["series_id"]
+    if params["event_id"] is not None:
+        return "event_id", params["event_id"]
+    names = [n for n in ("calendar_id", "calendar_group_id") if params[n] is not None]
+    return " or ".join(names) or "calendar_id", ", ".join(params[n] for n in names)
+
+
+def _item_text(gm, step, key, error):
+    option = "event_ids" if gm.params["event_ids"] is not None else id_option(gm.params)[0]
+    if review.is_malformed(error):
+        return review.malformed_text(key, option)
+    return "%s event %s failed: %s" % (step, key, gm.forbidden_hint(error))
 
 
 def _refuse_unsendable(gm, plan, result):
     """Fail, sending nothing, when a read failed or an event the user named is not the owner's to cancel."""
     if plan.read_failures:
-        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.read_failures]
-        gm.module.fail_json(msg="Nothing sent: " + "; ".join("Reading event %s failed: %s" % (key, error)
+        result["failures"] = [dict(id=key, error=error_dict(gm.forbidden_hint(error))) for key, error in plan.read_failures]
+        gm.module.fail_json(msg="Nothing sent: " + "; ".join(_item_text(gm, "Reading", key, error)
                                                              for key, error in plan.read_failures), **result)
     if plan.not_organizer:
         gm.module.fail_json(msg="Not sent: the owner does not organize %s (only the organizer can cancel a meeting)"
                                 % ", ".join(plan.not_organizer), not_organizer=plan.not_organizer, **result)
 
 
+def _guard(gm, plan, approved, result):
+    """max_items, then approved_ids, before anything is sent (check mode alike): what was reviewed is what runs.
+
+    An event is approved by the id this module reports for it or by its immutable id.
+    """
+    text = review.too_many(len(plan.to_cancel), gm.params["max_items"], "event")
+    if text:
+        gm.module.fail_json(msg=text, selected=len(plan.to_cancel), max_items=gm.params["max_items"], **result)
+    plan.to_cancel, left = review.split_approved(plan.to_cancel, approved, lambda item: [item[0], item[1].get("id")])
+    result["unapproved"] = [reported_id for reported_id, _event in left]
+    if left:
+        left_alone = set(event.get("id") for _rid, event in left)
+        for summary in plan.events:
+            if summary["id"] in left_alone and summary.get("result") == "cancelled":
+                summary["result"] = "unapproved"
+        gm.module.warn(review.unapproved_warning("event", result["unapproved"]))
+
+
+def _msg(gm, plan, result, cancelled, already, failed):
+    return review.summary_msg(gm.check_mode, "event", cancelled, already, failed, unapproved=len(result["unapproved"]),
+                              skipped=len(plan.skipped_not_organizer))
+
+
 def _report(gm, plan, result):
     """Exit (or fail, when a cancel failed) with what the plan says."""
+    already = len(plan.already_cancelled) + len(plan.already_absent)
     if gm.check_mode or not plan.to_cancel:
         wanted = plan.wanted
-        result.update(cancelled=wanted, msg=("would cancel %d event(s)" % len(wanted)) if wanted else "nothing to cancel")
+        result.update(cancelled=wanted, msg=_msg(gm, plan, result, len(wanted), already, 0))
         gm.module.exit_json(**result)
     result.update(cancelled=plan.cancelled, already_absent=plan.already_absent + plan.gone_meanwhile,
                   changed=bool(plan.cancelled))
+    msg = _msg(gm, plan, result, len(plan.cancelled), already + len(plan.gone_meanwhile), len(plan.cancel_failures))
     if plan.cancel_failures:
-        result["failures"] = [dict(id=key, error=error_dict(error)) for key, error in plan.cancel_failures]
-        gm.module.fail_json(msg="; ".join("Cancel event %s failed: %s" % (key, error) for key, error in plan.cancel_failures)
-                            + " (%d cancelled)" % len(plan.cancelled), **result)
-    gm.module.exit_json(msg="cancelled %d event(s)" % len(plan.cancelled), **result)
+        result["failures"] = [dict(id=key, error=error_dict(gm.forbidden_hint(error))) for key, error in plan.cancel_failures]
+        gm.module.fail_json(msg="; ".join(_item_text(gm, "Cancel", key, error) for key, error in plan.cancel_failures)
+                            + ". " + msg, **result)
+    gm.module.exit_json(msg=msg, **result)
 
 
 def main():
     gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("user", "group_id"), SELECTORS],
                      required_one_of=[SELECTORS], supports_check_mode=True)
-    result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[])
+    result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[],
+                  unapproved=[])
     selection = gm.validated(events.cancel_selection, gm.params, **result)
+    approved = gm.validated(review.approval_list, gm.params["approved_ids"], **result)
+    gm.validated(review.check_max_items, gm.params["max_items"], **result)
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
+    is_group = gm.params["group_id"] is not None
+    gm.validated(permissions.refuse_app_only_group, is_group, gm.is_delegated, "write", **result)
+    note = gm.check_permissions("group_events" if is_group else "events", "write", "Reading the events failed", result)
+    if note:
+        result["permission_note"] = note
 
     client = gm.client()
     with gm.graph_step("Reading the events failed", result):
-        plan = events.plan_cancel(client, selection)
+        try:
+            plan = events.plan_cancel(client, selection)
+        except GraphError as exc:
+            raise review.malformed_input(exc, id_option(gm.params)[1], id_option(gm.params)[0]) or exc
     result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
                   skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
     _refuse_unsendable(gm, plan, result)
+    _guard(gm, plan, approved, result)
     # changed is computed outside the check-mode branch, so check mode predicts the real run.
     result["changed"] = bool(plan.to_cancel)
     if gm.module._diff and plan.to_cancel:

@@ -105,14 +105,27 @@ EXAMPLES = r"""
     end: "2027-04-01T00:00:00Z"
     subject: Weekly team sync
 
+# Group calendars take a user's (delegated) token only, with Group.Read.All: here the password
+# grant of a public client app (AZURE_CLIENT_ID, AZURE_USERNAME and AZURE_PASSWORD in the environment).
 - name: Read one event of a group calendar
   graphops.msgraph.calendar_event_info:
+    auth_method: password
     group_id: 3d9f6a1b-2c4e-4f8a-b7d6-5e4c3b2a1f10
     event_id: AAMkADM3XjjrjKvel3AZ8aH_Cpzfrq2klvzVjSwO_uQggE8H0=
   register: offsite
 """
 
 RETURN = r"""
+msg:
+  description: How many events were found.
+  returned: always
+  type: str
+  sample: Found 3 events.
+permission_note:
+  description: Why the token's permissions were not checked before the first request (an opaque token).
+  returned: when the token is not a JWT
+  type: str
+  sample: The access token is not a JWT whose claims can be read, so its permissions were not checked ...
 events:
   description: The events found, ordered as Graph returned them; V([]) when none.
   returned: always
@@ -147,6 +160,23 @@ events:
       description: E-mail address of the organizer.
       type: str
       sample: adele.vance@contoso.example
+    organizer_name:
+      description: Display name of the organizer.
+      type: str
+      sample: Adele Vance
+    attendees:
+      description: The attendees, each with C(name) and C(address) (e-mail).
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Display name.
+          type: str
+          sample: Alex Wilber
+        address:
+          description: E-mail address.
+          type: str
+          sample: alex.wilber@contoso.example
     attendee_count:
       description: Number of attendees.
       type: int
@@ -162,7 +192,10 @@ events:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
+from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
+from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -186,11 +219,28 @@ def main():
     result = dict(changed=False, events=[])
     selection = gm.validated(events.info_selection, gm.params, **result)
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
+    is_group = gm.params["group_id"] is not None
+    gm.validated(permissions.refuse_app_only_group, is_group, gm.is_delegated, "read", **result)
+    note = gm.check_permissions("group_events" if is_group else "events", "read", "Reading the events failed", result)
+    if note:
+        result["permission_note"] = note
 
     client = gm.client()
     with gm.graph_step("Reading the events failed", result):
-        result["events"] = [events.summarize(e) for e in events.find_events(client, selection)]
-    gm.module.exit_json(**result)
+        try:
+            result["events"] = [events.summarize(e) for e in events.find_events(client, selection)]
+        except GraphError as exc:
+            option, value = _id_option(gm.params)
+            raise review.malformed_input(exc, value, option) or exc
+    gm.module.exit_json(msg=review.found_msg(len(result["events"]), "event"), **result)
+
+
+def _id_option(params):
+    """(option, value) of the ids this task sent Graph, for a 400 ErrorInvalidIdMalformed."""
+    if params["event_id"] is not None:
+        return "event_id", params["event_id"]
+    names = [n for n in ("calendar_id", "calendar_group_id") if params[n] is not None]
+    return " or ".join(names) or "calendar_id", ", ".join(params[n] for n in names)
 
 
 if __name__ == "__main__":

@@ -436,18 +436,28 @@ def test_answer_lost_after_the_cancel_applied_notifies_once(cancel, emu, upn):
     assert len(emu.notifications()) == ATTENDEES[BUDGET]
 
 
-def test_forbidden_cancel_fails_naming_the_event_with_the_graph_error(emu, capsys, upn):
-    # The read-only app may read (Calendars.Read) but its cancel gets 403 ErrorAccessDenied.
+def test_app_without_write_permission_fails_before_any_graph_request(emu, capsys, upn):
+    # The read-only app may read (Calendars.Read): its roles show it can not cancel, so nothing is sent.
     params = dict(user=upn, event_ids=[BUDGET, VENDOR], client_id=emu["apps"]["readonly"]["client_id"],
                   client_secret=emu["apps"]["readonly"]["client_secret"])
     failed, result = run(calendar_event_cancel, emu, params, capsys=capsys)
     assert failed
-    assert "Cancel event %s failed: HTTP 403 ErrorAccessDenied" % BUDGET in result["msg"]
-    assert VENDOR in result["msg"] and "request-id" in result["msg"]
+    assert result["msg"].startswith("Nothing sent") and "Calendars.ReadWrite" in result["msg"]
     assert result["changed"] is False and result["cancelled"] == []
-    assert sorted(f["id"] for f in result["failures"]) == sorted([BUDGET, VENDOR])
-    assert all(f["error"]["status"] == 403 for f in result["failures"])
-    assert emu.notifications() == []
+    assert emu.requests() == [] and emu.notifications() == []
+
+
+def test_forbidden_read_fails_naming_the_event_and_the_permission(emu, capsys):
+    # A 403 from Graph although the token has the scope (the user is no member of this group): the
+    # failure names the event and the permission the task needs.
+    other = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    emu.seed({"groups": [{"id": other, "displayName": "Other", "mail": "other@contoso.example", "members": []}]})
+    failed, result = run(calendar_event_cancel, emu, dict(group_id=other, event_ids=[OFFSITE]), kind="delegated",
+                         capsys=capsys)
+    assert failed
+    assert "Reading event %s failed: HTTP 403" % OFFSITE in result["msg"] and "Group.ReadWrite.All" in result["msg"]
+    assert all(f["error"]["status"] == 403 and "Group.ReadWrite.All" in f["error"]["note"] for f in result["failures"])
+    assert cancels(emu) == [] and emu.notifications() == []
 
 
 def test_failed_read_names_the_event_and_sends_nothing(cancel, emu, upn):
