@@ -9,7 +9,7 @@ must be listed in that test's allow-list.
 """
 
 from emulator import api
-from emulator.graph import bookings, common, events
+from emulator.graph import bookings, common, event_update, events
 
 # Path parameter name in the subsets -> key handed to the handler.
 PARAM_KEYS = {
@@ -86,6 +86,8 @@ def _build():
         routes += [
             Route("GET", both, owner + "/events", events.list_events, "events", ex, in_subset=False),
             Route("GET", both, owner + "/events/{event-id}", events.get_event, "events", ex, in_subset),
+            # issue 18: ending a series is a PATCH of its master's recurrence (event_update.py).
+            Route("PATCH", both, owner + "/events/{event-id}", event_update.update_event, "events", ex, in_subset),
             Route("GET", both, owner + "/calendarView", events.calendar_view, "events", ex, in_subset),
             Route("GET", both, owner + "/events/{event-id}/instances", events.instances, "events", ex, in_subset),
             Route("POST", both, owner + "/events/{event-id}/cancel", events.cancel_event, "events", dict(ex, container="events")),
