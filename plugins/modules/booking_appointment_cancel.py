@@ -73,6 +73,16 @@ options:
         description:
           - Only appointments assigned to this staff member id.
         type: str
+      time_zone:
+        description:
+          - An IANA time zone name such as V(America/Los_Angeles) in which O(match.start) and
+            O(match.end) are read.
+          - With it, a date alone is a whole local day (V(2027-03-02) as O(match.start) begins
+            at that local midnight; as O(match.end) it ends at the next one), and a date-time
+            without an offset is local wall time, correct across daylight-saving changes.
+          - RV(appointments[].local_start) and RV(appointments[].local_end) show the times in that zone.
+        type: str
+        version_added: 0.2.0
   cancellation_message:
     description:
       - The message Graph sends to the customers with the cancellation.
@@ -194,6 +204,16 @@ appointments:
       description: When the appointment ended, in UTC.
       type: str
       sample: "2026-03-02T09:30:00Z"
+    local_start:
+      description: Start in the requested time zone, ISO 8601 with its offset; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:00:00-08:00"
+      version_added: 0.2.0
+    local_end:
+      description: End in the requested time zone; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:30:00-08:00"
+      version_added: 0.2.0
     service_id:
       description: The id of the booking service.
       type: str
@@ -250,6 +270,7 @@ msg:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 
@@ -265,6 +286,7 @@ ARGUMENT_SPEC = dict(
             customer_email=dict(type="str"),
             service_id=dict(type="str"),
             staff_member_id=dict(type="str"),
+            time_zone=dict(type="str"),
         ),
     ),
     cancellation_message=dict(type="str"),
@@ -314,6 +336,7 @@ def main():
     with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
         plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
     result["already_absent"] = plan.already_absent
+    add_local_times(list(plan.summaries.values()), (gm.params["match"] or {}).get("time_zone"))  # issue 18
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
             bookings.cancel(client, plan, message)

@@ -205,31 +205,6 @@ EXAMPLES = r"""
     comment: The office is closed on Thursday; this meeting is cancelled.
   register: closed_day
 
-- name: Cancel every meeting Adele organizes on one local day in Oslo (any daylight-saving offset)
-  graphops.msgraph.calendar_event_cancel:
-    user: adele.vance@contoso.example
-    match:
-      start: "2027-03-03"
-      end: "2027-03-03"
-      time_zone: Europe/Oslo
-      attendees_only: true
-
-- name: Offboarding - end Adele's series before her last day, cancel her later meetings
-  graphops.msgraph.calendar_event_cancel:
-    user: adele.vance@contoso.example
-    match:
-      start: "2027-03-10"
-      end: "2028-03-10"
-      time_zone: Europe/Oslo
-      series: end
-      attendees_only: true
-    comment: Adele has left Contoso; please contact her team for follow-ups.
-  register: offboarded
-
-- name: Show which series were ended, cancelled or left
-  ansible.builtin.debug:
-    var: offboarded.series
-
 - name: Show the meetings Adele only attends, which were left alone
   ansible.builtin.debug:
     var: closed_day.skipped_not_organizer
@@ -261,6 +236,31 @@ EXAMPLES = r"""
     calendar_group_id: AAMkAGIxly7ayF9nhrN4YDL960ZN1b8wY4v6KIXfLLNTWbSqOrU=
     calendar_id: AAMkAGIf9spA4IVuEGOqhistj76as8bTxeExTTyGnK10VeVhZI=
     event_id: AAMkAD_LgmqqOjRZ4ULhA-O2J7Br4J_WfK3RjXdialJRIndRw=
+
+- name: Cancel every meeting Adele organizes on one local day in Oslo (any daylight-saving offset)
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-03"
+      end: "2027-03-03"
+      time_zone: Europe/Oslo
+      attendees_only: true
+
+- name: Offboarding - end Adele's series before her last day, cancel her later meetings
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-10"
+      end: "2028-03-10"
+      time_zone: Europe/Oslo
+      series: end
+      attendees_only: true
+    comment: Adele has left Contoso; please contact her team for follow-ups.
+  register: offboarded
+
+- name: Show which series were ended, cancelled or left
+  ansible.builtin.debug:
+    var: offboarded.series
 """
 
 RETURN = r"""
