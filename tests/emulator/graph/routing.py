@@ -9,7 +9,7 @@ must be listed in that test's allow-list.
 """
 
 from emulator import api
-from emulator.graph import bookings, common, event_update, events
+from emulator.graph import booking_directory, bookings, common, event_update, events
 
 # Path parameter name in the subsets -> key handed to the handler.
 PARAM_KEYS = {
@@ -80,6 +80,12 @@ def _build():
             Route("GET", versions, base + "/calendarView/{bookingAppointment-id}", bookings.get_appointment, "bookings"),
             Route("POST", versions, base + "/calendarView/{bookingAppointment-id}/cancel", bookings.cancel_appointment, "bookings"),
         ]
+    # issue 18: booking_business_info (booking_directory.py).
+    routes += [
+        Route("GET", both, "/solutions/bookingBusinesses", booking_directory.list_businesses, "bookings"),
+        Route("GET", both, "/solutions/bookingBusinesses/{bookingBusiness-id}/staffMembers", booking_directory.list_staff_members, "bookings"),
+        Route("GET", both, "/solutions/bookingBusinesses/{bookingBusiness-id}/services", booking_directory.list_services, "bookings"),
+    ]
     for kind, owner in (("me", "/me"), ("users", "/users/{user-id}"), ("groups", "/groups/{group-id}")):
         in_subset = kind != "groups"  # group reads are real Graph, absent from the subsets
         ex = {"owner_kind": kind}

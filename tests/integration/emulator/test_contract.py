@@ -68,7 +68,7 @@ def _properties(spec, name):
     props = dict(schema.get("properties", {}))
     for part in schema.get("allOf", []):
         if "$ref" in part:
-            props.update(_properties(spec, part["$ref"].rsplit("/", 1)[1]))
+            props.update(_properties(spec, part["$ref"].rsplit("/", 1)[1])[0])
         props.update(part.get("properties", {}))
     if schema.get("x-base-type"):
         props.update(_properties(spec, schema["x-base-type"])[0])
