@@ -73,6 +73,21 @@ options:
         description:
           - Only appointments assigned to this staff member id.
         type: str
+      staff_email:
+        description:
+          - Only appointments assigned to the staff member with this e-mail address, resolved to
+            its id through the business' staff members before anything is cancelled.
+          - An address no staff member has fails naming it, and nothing is cancelled.
+          - Mutually exclusive with O(match.staff_member_id).
+        type: str
+        version_added: 0.2.0
+      service_name:
+        description:
+          - Only appointments of the service with this name (case-insensitive), resolved to its id
+            before anything is cancelled; an unknown or ambiguous name fails naming it, and nothing is cancelled.
+          - Mutually exclusive with O(match.service_id).
+        type: str
+        version_added: 0.2.0
       time_zone:
         description:
           - An IANA time zone name such as V(America/Los_Angeles) in which O(match.start) and
@@ -164,6 +179,17 @@ EXAMPLES = r"""
       staff_member_id: 9e2f4a6c-8d0b-4c2e-a4f6-1b3d5f7a9c22
     cancellation_message: Your appointment is cancelled; please book another time online.
   register: cancelled
+
+- name: Preview the flu vaccinations given by Lynne on one clinic day, by name and in Seattle time
+  graphops.msgraph.booking_appointment_cancel:
+    business_id: contosoclinic@contoso.example
+    match:
+      start: "2027-03-03"
+      end: "2027-03-03"
+      time_zone: America/Los_Angeles
+      staff_email: lynne.robbins@contoso.example
+      service_name: Flu vaccination
+  check_mode: true
 
 - name: Report who was told
   ansible.builtin.debug:
@@ -271,6 +297,7 @@ msg:
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
+from ansible_collections.graphops.msgraph.plugins.module_utils._businesses import resolve_names
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 
@@ -287,7 +314,10 @@ ARGUMENT_SPEC = dict(
             service_id=dict(type="str"),
             staff_member_id=dict(type="str"),
             time_zone=dict(type="str"),
+            staff_email=dict(type="str"),
+            service_name=dict(type="str"),
         ),
+        mutually_exclusive=[("staff_member_id", "staff_email"), ("service_id", "service_name")],
     ),
     cancellation_message=dict(type="str"),
 )
@@ -333,6 +363,8 @@ def main():
 
     client = gm.client()
     result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
+    with gm.graph_step("Resolving match.staff_email and match.service_name failed", result):
+        resolve_names(client, selection, gm.params["match"], "match.")  # issue 18: names -> ids, before any write
     with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
         plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
     result["already_absent"] = plan.already_absent
