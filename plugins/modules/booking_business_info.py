@@ -37,10 +37,13 @@ seealso:
   - module: graphops.msgraph.booking_appointment_info
   - module: graphops.msgraph.booking_appointment_cancel
   - name: "Microsoft Graph: List bookingBusinesses"
+    description: The Graph request that lists the businesses.
     link: https://learn.microsoft.com/graph/api/solutions-list-bookingbusinesses
   - name: "Microsoft Graph: List staffMembers"
+    description: The Graph request that lists the staff members of a business.
     link: https://learn.microsoft.com/graph/api/bookingbusiness-list-staffmembers
   - name: "Microsoft Graph: List services"
+    description: The Graph request that lists the services of a business.
     link: https://learn.microsoft.com/graph/api/bookingbusiness-list-services
 """
 
