@@ -83,8 +83,8 @@ def parse_zoned_window(start, end, time_zone, start_option="start", end_option="
     start_at = parse_local(start, tz, start_option, is_end=False)
     end_at = parse_local(end, tz, end_option, is_end=True)
     if end_at <= start_at:
-        raise InvalidInputError("%s must be after %s (%s %s, %s %s in %s)" % (end_option, start_option, start_option, start,
-                                                                           end_option, end, time_zone), option=end_option)
+        message = "%s must be after %s (%s %s, %s %s in %s)" % (end_option, start_option, start_option, start, end_option, end, time_zone)
+        raise InvalidInputError(message, option=end_option)
     return start_at, end_at
 
 

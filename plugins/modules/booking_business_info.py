@@ -20,6 +20,8 @@ description:
     and M(graphops.msgraph.booking_appointment_info) filter on, or give them by name with
     C(staff_email) and C(service_name).
   - Never changes anything.
+author:
+  - graphops.msgraph contributors (@graphops)
 options:
   business_id:
     description:

@@ -61,8 +61,8 @@ def test_offboarding_ends_series_and_keeps_the_past(emu, playbook):
     window = dict(from_date="2027-03-10", days=30, series="end")
     run_playbook(playbook, emu, **window)
     notes = emu.notifications()
-    assert sorted((n["kind"], n["recipient"]) for n in notes) == [("event_updated", "alex.wilber@contoso.example"),
-                                                                   ("event_updated", "megan.bowen@contoso.example")]
+    expected = [("event_updated", "alex.wilber@contoso.example"), ("event_updated", "megan.bowen@contoso.example")]
+    assert sorted((n["kind"], n["recipient"]) for n in notes) == expected
     series = [e for e in emu.events_state(emu["users"]["organizer"]["upn"]) if e["immutableId"] == SERIES][0]
     assert series["recurrence"]["range"]["endDate"] == "2027-03-08" and series["isCancelled"] is False
     run_playbook(playbook, emu, **window)

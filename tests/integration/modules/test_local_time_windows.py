@@ -27,8 +27,8 @@ def views(emu):
 
 
 def test_booking_info_reads_a_seattle_day(emu, capsys):
-    failed, result = run(emu, booking_appointment_info, dict(business_id=BUSINESS, start="2027-03-02", end="2027-03-02",
-                                                               time_zone="America/Los_Angeles"), capsys, kind="readonly")
+    args = dict(business_id=BUSINESS, start="2027-03-02", end="2027-03-02", time_zone="America/Los_Angeles")
+    failed, result = run(emu, booking_appointment_info, args, capsys, kind="readonly")
     assert not failed, result
     assert views(emu) == [("2027-03-02T08:00:00Z", "2027-03-03T08:00:00Z")]
     assert result["appointments"], "the seed has appointments on that day"
