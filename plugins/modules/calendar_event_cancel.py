@@ -89,8 +89,8 @@ options:
   match:
     description:
       - Cancel every meeting the owner organizes that overlaps a time window, recurring
-        occurrences expanded (C(calendarView)); each occurrence is cancelled on its own, the rest
-        of its series stays.
+        occurrences expanded (C(calendarView)); by default each occurrence is cancelled on its own
+        and the rest of its series stays; O(match.series) cancels or ends the series instead.
       - Events the owner attends but does not organize are skipped and listed.
     type: dict
     suboptions:
@@ -169,10 +169,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the events and reports exactly what a real run would cancel; sends nothing.
+    details: Reads the events and reports exactly what a real run would cancel (and which series it would end); sends nothing.
   diff_mode:
     support: full
-    details: Shows subject, start, end, type and attendee count of each event before, C(cancelled) after.
+    details: >-
+      Shows subject, start, end, type and attendee count of each event before, C(cancelled) after; for a
+      series that O(match.series=end) ends, its recurrence range before and after.
   idempotent:
     support: full
 """
