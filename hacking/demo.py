@@ -97,7 +97,7 @@ def describe(sent):
     lines = ["emulator record: %d notification%s sent" % (len(sent), "" if len(sent) == 1 else "s")]
     for note in sent:
         lines.append("  %s %s -> %s (%s)" % (note["kind"].replace("_", " "), note["item_id"][:24] + "...", note["recipient"],
-                                            note["role"]))
+                                             note["role"]))
     print("\n".join(lines), flush=True)
 
 
