@@ -152,10 +152,12 @@ def _plan_series(client, selection, plan, work, master_ids):
 def _plan_end(client, address, plan, work, master_id, master, window_start):
     """End the series on its last occurrence before window_start, or cancel it whole when it has none."""
     first = recurrence.event_start(master, "match.start")
-    last = None if first is None or first >= window_start else last_occurrence_before(client, address, master, first, window_start)
+    starts_inside = first is None or first >= window_start
+    last = None if starts_inside else last_occurrence_before(client, address, master, first, window_start)
     if last is None:
+        # Nothing before the window to keep (a range can not end before it starts): cancel it whole.
         plan.classify(master_id, master, skip_not_organizer=True)
-        _report(work, master, "cancelled", reason="starts_in_window")
+        _report(work, master, "cancelled", reason="starts_in_window" if starts_inside else "no_occurrence_before_window")
         return
     tz = recurrence.resolve_time_zone(recurrence.series_time_zone(master), "match.start")
     end_date = last.astimezone(tz).date().isoformat()

@@ -329,7 +329,7 @@ series:
       sample: "2027-03-08"
     reason:
       description: >-
-        Why: V(starts_in_window) (cancelled rather than ended), V(already_ended),
+        Why: V(starts_in_window) or V(no_occurrence_before_window) (cancelled rather than ended), V(already_ended),
         V(already_cancelled), V(not_organizer) or V(no_attendees); null otherwise.
       type: str
       sample: null
