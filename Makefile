@@ -152,6 +152,7 @@ demo: $(DEMO_VENV)/.installed $(COLLECTION)
 # asserted in a timed unit test.
 bench: collection
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench_offboarding.py
 	$(MAKE) reliability-scale
 
 clean:

@@ -21,7 +21,9 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client imp
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import CLOUDS
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
-from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_datetime, parse_window
+from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_datetime
+# issue 18: match.time_zone / time_zone (local dates and times in an IANA zone).
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import parse_zoned_window
 
 
 APPOINTMENT_PATH = "/solutions/bookingBusinesses/{business_id}/appointments/{appointment_id}"
@@ -100,7 +102,7 @@ def cancel_selection(params):
     business_id = validate_id(params["business_id"], "business_id")
     match = params["match"]
     if match is not None:
-        window = parse_window(match["start"], match["end"], "match.start", "match.end")
+        window = parse_zoned_window(match["start"], match["end"], match.get("time_zone"), "match.start", "match.end", "match.time_zone")
         return Selection(business_id, window=window, filters=_filters(match, "match."))
     if params["appointment_ids"] is not None:
         return Selection(business_id, ids=validate_id_list(params["appointment_ids"], "appointment_ids"))
@@ -113,7 +115,8 @@ def info_selection(params):
     if params["appointment_id"] is not None:
         return Selection(business_id, ids=[validate_id(params["appointment_id"], "appointment_id")],
                          filters=_filters(params, ""))
-    return Selection(business_id, window=parse_window(params["start"], params["end"]), filters=_filters(params, ""))
+    return Selection(business_id, window=parse_zoned_window(params["start"], params["end"], params.get("time_zone")),
+                     filters=_filters(params, ""))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client imp
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
 from ansible_collections.graphops.msgraph.plugins.module_utils import _recurrence as recurrence
-from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_date, parse_window
+from ansible_collections.graphops.msgraph.plugins.module_utils._times import format_utc, parse_date
+# issue 18: match.time_zone / time_zone (local dates and times in an IANA zone).
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import parse_zoned_window
 
 # The value of calendar_id that means "the owner's default calendar" ({owner}/calendar/events).
 DEFAULT_CALENDAR = "default"
@@ -149,8 +151,8 @@ def cancel_selection(params):
         return Selection(address, series_id=validate_id(occurrence["series_id"], "occurrence.series_id"),
                          day=parse_date(occurrence["date"], "occurrence.date"))
     match = params["match"]
-    return Selection(address, window=parse_window(match["start"], match["end"], "match.start", "match.end"),
-                     subject=match["subject"], subject_contains=match["subject_contains"])
+    window = parse_zoned_window(match["start"], match["end"], match.get("time_zone"), "match.start", "match.end", "match.time_zone")
+    return Selection(address, window=window, subject=match["subject"], subject_contains=match["subject_contains"])
 
 
 def info_selection(params):
@@ -158,7 +160,7 @@ def info_selection(params):
     address = _address(params)
     if params["event_id"] is not None:
         return Selection(address, ids=[validate_id(params["event_id"], "event_id")])
-    return Selection(address, window=parse_window(params["start"], params["end"]), subject=params["subject"],
+    return Selection(address, window=parse_zoned_window(params["start"], params["end"], params.get("time_zone")), subject=params["subject"],
                      subject_contains=params["subject_contains"], organizer_only=params["organizer_only"])
 
 

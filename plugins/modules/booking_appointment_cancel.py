@@ -73,6 +73,31 @@ options:
         description:
           - Only appointments assigned to this staff member id.
         type: str
+      staff_email:
+        description:
+          - Only appointments assigned to the staff member with this e-mail address, resolved to
+            its id through the business' staff members before anything is cancelled.
+          - An address no staff member has fails naming it, and nothing is cancelled.
+          - Mutually exclusive with O(match.staff_member_id).
+        type: str
+        version_added: 0.2.0
+      service_name:
+        description:
+          - Only appointments of the service with this name (case-insensitive), resolved to its id
+            before anything is cancelled; an unknown or ambiguous name fails naming it, and nothing is cancelled.
+          - Mutually exclusive with O(match.service_id).
+        type: str
+        version_added: 0.2.0
+      time_zone:
+        description:
+          - An IANA time zone name such as V(America/Los_Angeles) in which O(match.start) and
+            O(match.end) are read.
+          - With it, a date alone is a whole local day (V(2027-03-02) as O(match.start) begins
+            at that local midnight; as O(match.end) it ends at the next one), and a date-time
+            without an offset is local wall time, correct across daylight-saving changes.
+          - RV(appointments[].local_start) and RV(appointments[].local_end) show the times in that zone.
+        type: str
+        version_added: 0.2.0
   cancellation_message:
     description:
       - The message Graph sends to the customers with the cancellation.
@@ -190,6 +215,17 @@ EXAMPLES = r"""
     cancellation_message: Your appointment is cancelled; please book another time online.
   register: cancelled
 
+- name: Preview the flu vaccinations given by Lynne on one clinic day, by name and in Seattle time
+  graphops.msgraph.booking_appointment_cancel:
+    business_id: contosoclinic@contoso.example
+    match:
+      start: "2027-03-03"
+      end: "2027-03-03"
+      time_zone: America/Los_Angeles
+      staff_email: lynne.robbins@contoso.example
+      service_name: Flu vaccination
+  check_mode: true
+
 - name: Report who was told
   ansible.builtin.debug:
     msg: "{{ cancelled.appointments | map(attribute='customers') | flatten | map(attribute='email_address') | list }}"
@@ -252,6 +288,16 @@ appointments:
       description: When the appointment ended, in UTC.
       type: str
       sample: "2026-03-02T09:30:00Z"
+    local_start:
+      description: Start in the requested time zone, ISO 8601 with its offset; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:00:00-08:00"
+      version_added: 0.2.0
+    local_end:
+      description: End in the requested time zone; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:30:00-08:00"
+      version_added: 0.2.0
     service_id:
       description: The id of the booking service.
       type: str
@@ -311,6 +357,8 @@ msg:
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
+from ansible_collections.graphops.msgraph.plugins.module_utils._businesses import resolve_names
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import error_dict
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
@@ -327,7 +375,11 @@ ARGUMENT_SPEC = dict(
             customer_email=dict(type="str"),
             service_id=dict(type="str"),
             staff_member_id=dict(type="str"),
+            time_zone=dict(type="str"),
+            staff_email=dict(type="str"),
+            service_name=dict(type="str"),
         ),
+        mutually_exclusive=[("staff_member_id", "staff_email"), ("service_id", "service_name")],
     ),
     cancellation_message=dict(type="str"),
     approved_ids=dict(type="list", elements="str"),
@@ -392,11 +444,14 @@ def main():
     if note:
         result["permission_note"] = note
     client = gm.client()
+    with gm.graph_step("Resolving match.staff_email and match.service_name failed", result):
+        resolve_names(client, selection, gm.params["match"], "match.")  # issue 18: names -> ids, before any write
     # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
     read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
     with gm.graph_step(reading, result):
         plan = bookings.plan_cancel(client, selection, message, read_only)
     result["already_absent"] = plan.already_absent
+    add_local_times(list(plan.summaries.values()), (gm.params["match"] or {}).get("time_zone"))  # issue 18
     _guard(gm, plan, approved, result)
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):

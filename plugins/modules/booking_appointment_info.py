@@ -39,6 +39,15 @@ options:
       - End of the window, an ISO 8601 date and time after O(start).
       - A value without a UTC offset is taken as UTC.
     type: str
+  time_zone:
+    description:
+      - An IANA time zone name such as V(Europe/Oslo) in which O(start) and O(end) are read.
+      - With it, a date alone is a whole local day (V(2027-03-02) as O(start) begins at that
+        local midnight; as O(end) it ends at the next one), and a date-time without an offset is
+        local wall time, correct across daylight-saving changes.
+      - The results then also show start and end in that zone (C(local_start), C(local_end)).
+    type: str
+    version_added: 0.2.0
   customer_email:
     description:
       - Only appointments with a customer of this email address (compared case-insensitively).
@@ -128,6 +137,16 @@ appointments:
       description: When the appointment ends, in UTC.
       type: str
       sample: "2026-03-02T09:30:00Z"
+    local_start:
+      description: Start in the requested time zone, ISO 8601 with its offset; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:00:00-08:00"
+      version_added: 0.2.0
+    local_end:
+      description: End in the requested time zone; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:30:00-08:00"
+      version_added: 0.2.0
     service_id:
       description: The id of the booking service.
       type: str
@@ -158,6 +177,7 @@ appointments:
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
@@ -169,6 +189,7 @@ ARGUMENT_SPEC = dict(
     customer_email=dict(type="str"),
     service_id=dict(type="str"),
     staff_member_id=dict(type="str"),
+    time_zone=dict(type="str"),
 )
 
 
@@ -191,6 +212,7 @@ def main():
         except GraphError as exc:
             raise review.malformed_input(exc, gm.params["appointment_id"], "appointment_id") or exc
     result["appointments"] = [bookings.appointment_summary(a) for a in found]
+    add_local_times(result["appointments"], gm.params["time_zone"])  # issue 18
     gm.module.exit_json(msg=review.found_msg(len(found), "appointment"), **result)
 
 

@@ -89,8 +89,8 @@ options:
   match:
     description:
       - Cancel every meeting the owner organizes that overlaps a time window, recurring
-        occurrences expanded (C(calendarView)); each occurrence is cancelled on its own, the rest
-        of its series stays.
+        occurrences expanded (C(calendarView)); by default each occurrence is cancelled on its own
+        and the rest of its series stays; O(match.series) cancels or ends the series instead.
       - Events the owner attends but does not organize are skipped and listed.
     type: dict
     suboptions:
@@ -111,6 +111,41 @@ options:
       subject_contains:
         description: Only events whose subject contains this text (case-insensitive).
         type: str
+      series:
+        description:
+          - What an occurrence of a recurring series found in the window does to its series.
+          - V(occurrences) cancels each occurrence in the window on its own; the series stays.
+          - V(whole) cancels the series master once, however many occurrences the window holds,
+            as Exchange's C(Remove-CalendarEvents -CancelOrganizedMeetings) does; each attendee
+            receives one cancellation per series, and the occurrences before the window go too.
+          - V(end) ends a series that started before the window on its last occurrence before
+            O(match.start) (a C(PATCH) of the master's C(recurrence.range) to type C(endDate)), so
+            past occurrences stay in everyone's calendar; attendees receive a meeting update. A
+            series that starts inside the window is cancelled whole. A series already ended
+            there is left alone, so a rerun sends nothing.
+          - Single meetings are cancelled as before whatever the value.
+        type: str
+        choices: [occurrences, whole, end]
+        default: occurrences
+        version_added: 0.2.0
+      attendees_only:
+        description:
+          - Leave alone events (and, with O(match.series=whole) or O(match.series=end), series)
+            that have no attendees or resources, as C(Remove-CalendarEvents) does; they are
+            listed in RV(skipped_no_attendees).
+        type: bool
+        default: false
+        version_added: 0.2.0
+      time_zone:
+        description:
+          - An IANA time zone name such as V(Europe/Oslo) in which O(match.start) and
+            O(match.end) are read.
+          - With it, a date alone is a whole local day (V(2027-03-02) as O(match.start) begins at
+            that local midnight; as O(match.end) it ends at the next one), and a date-time
+            without an offset is local wall time, correct across daylight-saving changes.
+          - RV(events[].local_start) and RV(events[].local_end) show the times in that zone.
+        type: str
+        version_added: 0.2.0
   comment:
     description:
       - The message sent to the attendees with the cancellation.
@@ -159,10 +194,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the events and reports exactly what a real run would cancel; sends nothing.
+    details: Reads the events and reports exactly what a real run would cancel (and which series it would end); sends nothing.
   diff_mode:
     support: full
-    details: Shows subject, start, end, type and attendee count of each event before, C(cancelled) after.
+    details: >-
+      Shows subject, start, end, type and attendee count of each event before, C(cancelled) after; for a
+      series that O(match.series=end) ends, its recurrence range before and after.
   idempotent:
     support: full
 """
@@ -237,6 +274,31 @@ EXAMPLES = r"""
     calendar_group_id: AAMkAGIxly7ayF9nhrN4YDL960ZN1b8wY4v6KIXfLLNTWbSqOrU=
     calendar_id: AAMkAGIf9spA4IVuEGOqhistj76as8bTxeExTTyGnK10VeVhZI=
     event_id: AAMkAD_LgmqqOjRZ4ULhA-O2J7Br4J_WfK3RjXdialJRIndRw=
+
+- name: Cancel every meeting Adele organizes on one local day in Oslo (any daylight-saving offset)
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-03"
+      end: "2027-03-03"
+      time_zone: Europe/Oslo
+      attendees_only: true
+
+- name: Offboarding - end Adele's series before her last day, cancel her later meetings
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-10"
+      end: "2028-03-10"
+      time_zone: Europe/Oslo
+      series: end
+      attendees_only: true
+    comment: Adele has left Contoso; please contact her team for follow-ups.
+  register: offboarded
+
+- name: Show which series were ended, cancelled or left
+  ansible.builtin.debug:
+    var: offboarded.series
 """
 
 RETURN = r"""
@@ -267,6 +329,53 @@ already_absent:
   type: list
   elements: str
   sample: []
+ended:
+  description:
+    - Ids of the series masters whose recurrence was ended before the window (in check mode,
+      that would be ended), with O(match.series=end).
+  returned: always
+  type: list
+  elements: str
+  sample: ["AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAC=="]
+  version_added: 0.2.0
+series:
+  description:
+    - With O(match.series=whole) or O(match.series=end), one entry per series that has an occurrence
+      in the window, saying what the task did (or in check mode would do) with it.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    id:
+      description: The immutable id of the series master.
+      type: str
+      sample: AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0AAAAAAC==
+    subject:
+      description: The subject of the series.
+      type: str
+      sample: Weekly team sync
+    action:
+      description: V(ended), V(cancelled), V(left), or after a failed write V(failed) or V(already_absent).
+      type: str
+      sample: ended
+    end_date:
+      description: The last day of the series after it is ended (in its recurrence time zone), else null.
+      type: str
+      sample: "2027-03-08"
+    reason:
+      description: >-
+        Why: V(starts_in_window) or V(no_occurrence_before_window) (cancelled rather than ended), V(already_ended),
+        V(already_cancelled), V(not_organizer) or V(no_attendees); null otherwise.
+      type: str
+      sample: null
+skipped_no_attendees:
+  description: Events or series in the window left alone by O(match.attendees_only) because nobody is invited.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+  version_added: 0.2.0
 skipped_not_organizer:
   description: Events in the O(match) window that the owner attends but does not organize; nothing was sent for them.
   returned: always
@@ -362,9 +471,20 @@ events:
     result:
       description: >-
         What the task did with the event: V(cancelled), V(already_cancelled),
-        V(skipped_not_organizer), V(already_absent), V(unapproved) or V(failed).
+        V(skipped_not_organizer), V(already_absent), V(unapproved) or V(failed); with O(match.series=end) also
+        V(ended) or V(already_ended), with O(match.attendees_only) also V(skipped_no_attendees).
       type: str
       sample: cancelled
+    local_start:
+      description: Start in O(match.time_zone), ISO 8601 with its offset; only with O(match.time_zone).
+      type: str
+      sample: "2027-03-02T10:00:00+01:00"
+      version_added: 0.2.0
+    local_end:
+      description: End in O(match.time_zone); only with O(match.time_zone).
+      type: str
+      sample: "2027-03-02T11:00:00+01:00"
+      version_added: 0.2.0
 failures:
   description:
     - Events whose cancel (or, before anything is sent, whose read) failed, with the Graph error of each.
@@ -386,6 +506,8 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors imp
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
 from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
 from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
+from ansible_collections.graphops.msgraph.plugins.module_utils import _series as series
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -403,6 +525,9 @@ ARGUMENT_SPEC = dict(
         end=dict(type="str", required=True),
         subject=dict(type="str"),
         subject_contains=dict(type="str"),
+        series=dict(type="str", choices=list(series.SERIES_CHOICES), default=series.OCCURRENCES),
+        attendees_only=dict(type="bool", default=False),
+        time_zone=dict(type="str"),
     )),
     comment=dict(type="str"),
     approved_ids=dict(type="list", elements="str"),
@@ -462,29 +587,51 @@ def _msg(gm, plan, result, cancelled, already, failed):
                               skipped=len(plan.skipped_not_organizer))
 
 
-def _report(gm, plan, result):
+def _series_tail(gm, work, result):
+    """issue 18: RV(ended) and the end of msg for the series a window ends; fails when a series update failed."""
+    result["ended"] = work.wanted if gm.check_mode else work.ended
+    if work.end_failures:
+        result["failures"] = result.get("failures", []) + [dict(id=key, error=error_dict(error)) for key, error in work.end_failures]
+        gm.module.fail_json(msg="; ".join("Ending series %s failed: %s" % (key, error) for key, error in work.end_failures)
+                            + " (%d ended)" % len(work.ended), **result)
+    if not result["ended"]:
+        return ""
+    return " %s %d series." % ("Would end" if gm.check_mode else "Ended", len(result["ended"]))
+
+
+def _diff(plan, work):
+    """The events to cancel (plan.diff()) and, issue 18, the recurrence range of each series to end."""
+    diff = plan.diff()
+    extra = work.diff()
+    diff["before"].update(extra["before"])
+    diff["after"].update(extra["after"])
+    return diff
+
+
+def _report(gm, plan, result, work):
     """Exit (or fail, when a cancel failed) with what the plan says."""
     already = len(plan.already_cancelled) + len(plan.already_absent)
     if gm.check_mode or not plan.to_cancel:
         wanted = plan.wanted
-        result.update(cancelled=wanted, msg=_msg(gm, plan, result, len(wanted), already, 0))
+        result.update(cancelled=wanted, msg=_msg(gm, plan, result, len(wanted), already, 0) + _series_tail(gm, work, result))
         gm.module.exit_json(**result)
     result.update(cancelled=plan.cancelled, already_absent=plan.already_absent + plan.gone_meanwhile,
-                  changed=bool(plan.cancelled))
+                  changed=bool(plan.cancelled or work.ended))
     msg = _msg(gm, plan, result, len(plan.cancelled), already + len(plan.gone_meanwhile), len(plan.cancel_failures))
     if plan.cancel_failures:
         result["failures"] = [dict(id=key, error=error_dict(gm.forbidden_hint(error))) for key, error in plan.cancel_failures]
         gm.module.fail_json(msg="; ".join(_item_text(gm, "Cancel", key, error) for key, error in plan.cancel_failures)
                             + ". " + msg, **result)
-    gm.module.exit_json(msg=msg, **result)
+    gm.module.exit_json(msg=msg + _series_tail(gm, work, result), **result)
 
 
 def main():
     gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("user", "group_id"), SELECTORS],
                      required_one_of=[SELECTORS], supports_check_mode=True)
     result = dict(changed=False, cancelled=[], already_cancelled=[], already_absent=[], skipped_not_organizer=[], events=[],
-                  unapproved=[])
+                  unapproved=[], ended=[], series=[], skipped_no_attendees=[])
     selection = gm.validated(events.cancel_selection, gm.params, **result)
+    series.configure(selection, gm.params)  # issue 18: match.series, match.attendees_only
     approved = gm.validated(review.approval_list, gm.params["approved_ids"], **result)
     gm.validated(review.check_max_items, gm.params["max_items"], **result)
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
@@ -497,21 +644,27 @@ def main():
     client = gm.client()
     with gm.graph_step("Reading the events failed", result):
         try:
-            plan = events.plan_cancel(client, selection)
+            plan, work = series.plan_cancel(client, selection)
         except GraphError as exc:
             raise review.malformed_input(exc, id_option(gm.params)[1], id_option(gm.params)[0]) or exc
     result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
                   skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
+    # issue 18: what the window does to series, and times in match.time_zone.
+    result.update(series=work.series, skipped_no_attendees=work.skipped_no_attendees)
+    add_local_times(plan.events, (gm.params["match"] or {}).get("time_zone"))
     _refuse_unsendable(gm, plan, result)
     _guard(gm, plan, approved, result)
     # changed is computed outside the check-mode branch, so check mode predicts the real run.
-    result["changed"] = bool(plan.to_cancel)
-    if gm.module._diff and plan.to_cancel:
-        result["diff"] = plan.diff()
+    result["changed"] = bool(plan.to_cancel or work.to_end)
+    if gm.module._diff and (plan.to_cancel or work.to_end):
+        result["diff"] = _diff(plan, work)
     if not gm.check_mode and plan.to_cancel:
         with gm.graph_step("Cancelling the events failed", result):
             events.cancel(client, plan, gm.params["comment"])
-    _report(gm, plan, result)
+    if not gm.check_mode and work.to_end:
+        with gm.graph_step("Ending the series failed", result):
+            series.end_series(client, selection.address, work)
+    _report(gm, plan, result, work)
 
 
 if __name__ == "__main__":

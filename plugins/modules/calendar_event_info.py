@@ -54,6 +54,15 @@ options:
     description:
       - End of the time window, after O(start).
     type: str
+  time_zone:
+    description:
+      - An IANA time zone name such as V(Europe/Oslo) in which O(start) and O(end) are read.
+      - With it, a date alone is a whole local day (V(2027-03-02) as O(start) begins at that
+        local midnight; as O(end) it ends at the next one), and a date-time without an offset is
+        local wall time, correct across daylight-saving changes.
+      - The results then also show start and end in that zone (C(local_start), C(local_end)).
+    type: str
+    version_added: 0.2.0
   subject:
     description: Only events whose subject is exactly this text (window only).
     type: str
@@ -104,6 +113,13 @@ EXAMPLES = r"""
     start: "2027-03-01T00:00:00Z"
     end: "2027-04-01T00:00:00Z"
     subject: Weekly team sync
+
+- name: List Adele's meetings on one local day in Oslo (daylight-saving change included)
+  graphops.msgraph.calendar_event_info:
+    user: adele.vance@contoso.example
+    start: "2027-03-28"
+    end: "2027-03-28"
+    time_zone: Europe/Oslo
 
 # Group calendars take a user's (delegated) token only, with Group.Read.All: here the password
 # grant of a public client app (AZURE_CLIENT_ID, AZURE_USERNAME and AZURE_PASSWORD in the environment).
@@ -189,6 +205,16 @@ events:
       description: Whether the event is cancelled.
       type: bool
       sample: false
+    local_start:
+      description: Start in the requested time zone, ISO 8601 with its offset; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:00:00-08:00"
+      version_added: 0.2.0
+    local_end:
+      description: End in the requested time zone; only with a time zone.
+      type: str
+      sample: "2027-03-02T01:30:00-08:00"
+      version_added: 0.2.0
 """
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
@@ -196,6 +222,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors imp
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
 from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
 from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
+from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
 
 ARGUMENT_SPEC = dict(
     user=dict(type="str"),
@@ -208,6 +235,7 @@ ARGUMENT_SPEC = dict(
     subject=dict(type="str"),
     subject_contains=dict(type="str"),
     organizer_only=dict(type="bool", default=False),
+    time_zone=dict(type="str"),
 )
 
 
@@ -232,6 +260,7 @@ def main():
         except GraphError as exc:
             option, value = _id_option(gm.params)
             raise review.malformed_input(exc, value, option) or exc
+    add_local_times(result["events"], gm.params["time_zone"])  # issue 18
     gm.module.exit_json(msg=review.found_msg(len(result["events"]), "event"), **result)
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULES = ["booking_appointment_cancel", "booking_appointment_info", "calendar_event_cancel", "calendar_event_info"]
+MODULES = ["booking_appointment_cancel", "booking_appointment_info", "booking_business_info", "calendar_event_cancel", "calendar_event_info"]
 
 
 def module_examples(name):

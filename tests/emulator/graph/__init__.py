@@ -54,7 +54,7 @@ class GraphService:
         """The mailbox whose concurrency slot the operation takes (NOTES: a Bookings business is a
         mailbox too): lower-cased business id, or the resolved user / group id."""
         if route.area == "bookings":
-            return args["business"].lower()
+            return args.get("business", "").lower() or None  # the list of businesses is no one mailbox
         kind = args["owner_kind"]
         if kind == "me":
             principal = request.principal

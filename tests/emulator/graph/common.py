@@ -99,7 +99,8 @@ def page(req, runtime, items, default_top, max_top=1000):
     if top < 0 or skip < 0:
         return None, bad_request(req, "Invalid value for $top or $skip: must be a non-negative integer.")
     top = min(top, max_top) or default_top
-    body = {"value": [select(i, req) for i in items[skip:skip + top]]}
+    # An item may be a callable that renders it: a large view renders only the page it answers.
+    body = {"value": [select(i() if callable(i) else i, req) for i in items[skip:skip + top]]}
     if skip + top < len(items):
         query = dict(req.query)
         query["$top"] = str(top)

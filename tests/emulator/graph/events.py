@@ -101,6 +101,10 @@ def render(rec, req, day=None, occ_times=None):
     return out
 
 
+def _renderer(rec, req, day=None, occ_times=None):
+    return lambda: render(rec, req, day, occ_times)
+
+
 def _window(req):
     start, end = req.query.get("startDateTime"), req.query.get("endDateTime")
     if not start or not end:
@@ -148,14 +152,16 @@ def calendar_view(svc, req, match):
         for rec in mbx.events.values():
             if rec.folder != "calendar" or rec.calendar_id != cal_id:
                 continue
+            # Rendered lazily (common.page renders the page it answers only): a year of weekly series
+            # is thousands of rows, and the emulator's own CPU is not part of the latency model.
             if rec.data.get("type") == "seriesMaster":
-                rows.extend((start, render(rec, req, day, (start, end))) for day, start, end in rec_mod.live_occurrences(rec, win_start, win_end))
+                rows.extend((start, _renderer(rec, req, day, (start, end))) for day, start, end in rec_mod.live_occurrences(rec, win_start, win_end))
             else:
                 start, end = common.dtz_to_utc(rec.data["start"]), common.dtz_to_utc(rec.data["end"])
                 if common.overlaps(start, end, win_start, win_end):
-                    rows.append((start, render(rec, req)))
-    rows.sort(key=lambda row: row[0])
-    body, err = common.page(req, svc.runtime, [row[1] for row in rows], DEFAULT_PAGE)
+                    rows.append((start, _renderer(rec, req)))
+        rows.sort(key=lambda row: row[0])
+        body, err = common.page(req, svc.runtime, [row[1] for row in rows], DEFAULT_PAGE)
     return err or common.ok(body)
 
 

@@ -9,7 +9,7 @@ must be listed in that test's allow-list.
 """
 
 from emulator import api
-from emulator.graph import bookings, common, events
+from emulator.graph import booking_directory, bookings, common, event_update, events
 
 # Path parameter name in the subsets -> key handed to the handler.
 PARAM_KEYS = {
@@ -80,12 +80,20 @@ def _build():
             Route("GET", versions, base + "/calendarView/{bookingAppointment-id}", bookings.get_appointment, "bookings"),
             Route("POST", versions, base + "/calendarView/{bookingAppointment-id}/cancel", bookings.cancel_appointment, "bookings"),
         ]
+    # issue 18: booking_business_info (booking_directory.py).
+    routes += [
+        Route("GET", both, "/solutions/bookingBusinesses", booking_directory.list_businesses, "bookings"),
+        Route("GET", both, "/solutions/bookingBusinesses/{bookingBusiness-id}/staffMembers", booking_directory.list_staff_members, "bookings"),
+        Route("GET", both, "/solutions/bookingBusinesses/{bookingBusiness-id}/services", booking_directory.list_services, "bookings"),
+    ]
     for kind, owner in (("me", "/me"), ("users", "/users/{user-id}"), ("groups", "/groups/{group-id}")):
         in_subset = kind != "groups"  # group reads are real Graph, absent from the subsets
         ex = {"owner_kind": kind}
         routes += [
             Route("GET", both, owner + "/events", events.list_events, "events", ex, in_subset=False),
             Route("GET", both, owner + "/events/{event-id}", events.get_event, "events", ex, in_subset),
+            # issue 18: ending a series is a PATCH of its master's recurrence (event_update.py).
+            Route("PATCH", both, owner + "/events/{event-id}", event_update.update_event, "events", ex, in_subset),
             Route("GET", both, owner + "/calendarView", events.calendar_view, "events", ex, in_subset),
             Route("GET", both, owner + "/events/{event-id}/instances", events.instances, "events", ex, in_subset),
             Route("POST", both, owner + "/events/{event-id}/cancel", events.cancel_event, "events", dict(ex, container="events")),

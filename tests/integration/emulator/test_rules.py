@@ -144,7 +144,7 @@ def _route_url(route):
     container = route.extra.get("container")
     subject = {"calendars": "Project Falcon kickoff", "calendarGroups": "On-call handover"}.get(
         container, "Clinic team offsite planning" if owner == GROUP_ID else "Focus time")
-    if route.template.endswith("instances"):
+    if route.template.endswith("instances") or route.method == "PATCH":  # a series (PATCH: issue 18, its recurrence)
         subject = "Clinic team huddle" if owner == GROUP_ID else "Weekly team sync"
     values = {"bookingBusiness-id": BUSINESS, "bookingAppointment-id": load_fixture()["bookingBusinesses"][0]["appointments"][0]["id"],
               "user-id": ADELE_ID, "group-id": GROUP_ID, "event-id": fixture_event(subject, owner)["id"],
@@ -160,7 +160,7 @@ def _route_url(route):
 
 def _area(route):
     area = "group_events" if "/groups/" in route.template else route.area
-    return area, "write" if route.method == "POST" else "read"
+    return area, "write" if route.method in ("POST", "PATCH") else "read"
 
 
 def _v1_routes():
@@ -172,6 +172,10 @@ def test_each_route_refuses_a_token_without_its_permission(route, svc):
     delegated, application = permissions.RULES[_area(route)]
     body = {route.body_params[0]: "x"} if route.method == "POST" else None
     url = _route_url(route)
+    if route.method == "PATCH":  # end the series on its start date (issue 18)
+        owner = GROUP_ID if "groups" in route.template else ADELE_ID
+        recurrence = fixture_event("Clinic team huddle" if owner == GROUP_ID else "Weekly team sync", owner)["recurrence"]
+        body = {"recurrence": dict(recurrence, range=dict(recurrence["range"], type="endDate", endDate=recurrence["range"]["startDate"]))}
     principals = [user_principal(ADELE, sorted(set(EVERY_SCOPE) - delegated))]
     if not route.template.startswith("/me"):
         principals.append(app_principal(sorted(set(EVERY_ROLE) - application)))

@@ -1,0 +1,79 @@
+# Copyright: graphops.msgraph contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""booking_business_info, and booking_appointment_cancel's match.staff_email / match.service_name (issue 18),
+through main(), against the Graph emulator. Expected values come from the seed fixture; the
+emulator's record shows what was read and that an unknown name writes nothing."""
+
+import pytest
+
+from ansible_collections.graphops.msgraph.plugins.modules import booking_appointment_cancel, booking_business_info
+from emulator.graph.testing import load_fixture
+from module_runner import module_credentials, run_main
+
+BUSINESS = "contosoclinic@contoso.example"
+SEED = [b for b in load_fixture()["bookingBusinesses"] if b["id"] == BUSINESS][0]
+# The staff member and service of the first seeded appointment, found by e-mail and by name.
+FIRST = SEED["appointments"][0]
+STAFF = [s for s in SEED["staffMembers"] if s["id"] == FIRST["staffMemberIds"][0]][0]
+SERVICE = [s for s in SEED["services"] if s["id"] == FIRST["serviceId"]][0]
+WEEK = {"start": "2027-03-01T00:00:00Z", "end": "2027-03-08T00:00:00Z"}
+
+
+def run(emu, module, args, capsys, kind="app", check=False):
+    params = module_credentials(emu, kind, retries=1, max_wait=5)
+    params.update(args)
+    return run_main(module, params, capsys, check=check)
+
+
+def writes(emu):
+    return [r for r in emu.requests() if r["method"] != "GET" and r["segments"][0] != "$batch"]
+
+
+@pytest.mark.parametrize("kind", ["app", "readonly"])
+def test_lists_businesses(emu, capsys, kind):
+    failed, result = run(emu, booking_business_info, {}, capsys, kind=kind)
+    assert not failed, result
+    assert {"id": BUSINESS, "name": SEED["displayName"]} in result["businesses"]
+    assert result["staff_members"] == [] and result["services"] == []
+    assert [r["segments"] for r in emu.requests()] == [["solutions", "bookingBusinesses"]]
+
+
+def test_lists_staff_and_services_of_one_business(emu, capsys):
+    failed, result = run(emu, booking_business_info, dict(business_id=BUSINESS), capsys, kind="readonly")
+    assert not failed, result
+    assert result["staff_members"] == [{"id": s["id"], "name": s["displayName"], "email_address": s["emailAddress"], "role": s["role"]}
+                                       for s in SEED["staffMembers"]]
+    assert result["services"] == [{"id": s["id"], "name": s["displayName"]} for s in SEED["services"]]
+    assert writes(emu) == []
+
+
+def test_unknown_business_fails_with_graphs_error(emu, capsys):
+    failed, result = run(emu, booking_business_info, dict(business_id="nobody@contoso.example"), capsys)
+    assert failed and "ErrorFolderNotFound" in result["msg"], result
+
+
+def test_names_resolve_to_ids_before_the_cancel(emu, capsys):
+    by_name = dict(WEEK, staff_email=STAFF["emailAddress"].upper(), service_name=SERVICE["displayName"].lower())
+    by_id = dict(WEEK, staff_member_id=STAFF["id"], service_id=SERVICE["id"])
+    failed, named = run(emu, booking_appointment_cancel, dict(business_id=BUSINESS, match=by_name), capsys, check=True)
+    assert not failed, named
+    failed, plain = run(emu, booking_appointment_cancel, dict(business_id=BUSINESS, match=by_id), capsys, check=True)
+    assert not failed and named["cancelled"] == plain["cancelled"] and named["cancelled"], (named, plain)
+    assert writes(emu) == []
+
+    failed, result = run(emu, booking_appointment_cancel, dict(business_id=BUSINESS, match=by_name), capsys)
+    assert not failed and sorted(result["cancelled"]) == sorted(plain["cancelled"]), result
+    notified = {n["item_id"] for n in emu.notifications()}
+    assert notified == set(plain["cancelled"])
+
+
+@pytest.mark.parametrize("match,option,value", [
+    (dict(staff_email="nobody@contoso.example"), "match.staff_email", "nobody@contoso.example"),
+    (dict(service_name="Dental check"), "match.service_name", "Dental check"),
+])
+def test_unknown_name_fails_naming_it_with_zero_writes(emu, capsys, match, option, value):
+    failed, result = run(emu, booking_appointment_cancel, dict(business_id=BUSINESS, match=dict(WEEK, **match)), capsys)
+    assert failed and option in result["msg"] and value in result["msg"], result
+    assert writes(emu) == [] and emu.notifications() == []
+    assert not [r for r in emu.requests() if r["segments"][-1:] in (["calendarView"], ["appointments"])]
