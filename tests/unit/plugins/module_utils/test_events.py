@@ -137,7 +137,7 @@ def test_plan_of_ids_classifies_every_outcome():
     assert plan.read_failures == [("broken", failure)]
     assert [(s["id"], s["result"]) for s in plan.events] == [
         ("IMM-mine", "cancelled"), ("IMM-done", "already_cancelled"), ("IMM-theirs", "skipped_not_organizer")]
-    assert plan.diff() == {"before": {"mine": {"subject": "Review", "type": "singleInstance", "attendee_count": 2,
+    assert plan.diff(check_mode=True) == {"before": {"mine": {"subject": "Review", "type": "singleInstance", "attendee_count": 2,
                                                "start": {"date_time": "2027-03-02T09:00:00.0000000", "time_zone": "UTC"},
                                                "end": {"date_time": "2027-03-02T10:00:00.0000000", "time_zone": "UTC"}}},
                            "after": {"mine": "cancelled"}}
