@@ -280,7 +280,7 @@ def _result_msg(check_mode, cancelled, absent, failed):
     return "; ".join(parts) + "."
 
 
-def _report(gm, plan):
+def _report(gm, plan, previous_run=None):
     """Exit (or fail, when an appointment failed) with what the plan says; the same keys in check mode."""
     module = gm.module
     for appointment_id in plan.uncertain:
@@ -292,6 +292,8 @@ def _report(gm, plan):
     result = dict(changed=bool(done), cancelled=done, already_absent=plan.already_absent,
                   appointments=[plan.summaries[i] for i in done],
                   msg=_result_msg(gm.check_mode, done, plan.already_absent, plan.failures))
+    if previous_run:
+        result["previous_run"] = previous_run
     if module._diff:
         result["diff"] = plan.diff(done)
     if plan.failures:
@@ -311,13 +313,15 @@ def main():
 
     client = gm.client()
     result = dict(changed=False, cancelled=[], already_absent=[], appointments=[])
-    with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
-        plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
-    result["already_absent"] = plan.already_absent
-    if not gm.check_mode and plan.to_cancel:
-        with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
-            bookings.cancel(client, plan, message)
-    _report(gm, plan)
+    # Outside check mode the reads that decide and the cancels run under the business's lock (issue 16).
+    with gm.writer("bookingBusinesses/" + selection.business_id, "cancelling appointments", result):
+        with gm.graph_step("Reading the appointments of %s failed" % selection.business_id, result):
+            plan = bookings.plan_cancel(client, selection, message, gm.check_mode)
+        result["already_absent"] = plan.already_absent
+        if not gm.check_mode and plan.to_cancel:
+            with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
+                bookings.cancel(client, plan, message)
+    _report(gm, plan, result.get("previous_run"))
 
 
 if __name__ == "__main__":

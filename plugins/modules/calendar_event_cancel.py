@@ -363,18 +363,23 @@ def main():
     gm.validated(events.check_owner, selection.address, gm.is_delegated, **result)
 
     client = gm.client()
-    with gm.graph_step("Reading the events failed", result):
-        plan = events.plan_cancel(client, selection)
-    result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
-                  skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
-    _refuse_unsendable(gm, plan, result)
-    # changed is computed outside the check-mode branch, so check mode predicts the real run.
-    result["changed"] = bool(plan.to_cancel)
+    mailbox = selection.address.mailbox
+    if selection.address.is_me:
+        mailbox = "me/" + (gm.params.get("username") or gm.params.get("client_id") or "")
+    # Outside check mode the reads that decide and the cancels run under the mailbox's lock (issue 16).
+    with gm.writer(mailbox, "cancelling events of %s" % mailbox, result):
+        with gm.graph_step("Reading the events failed", result):
+            plan = events.plan_cancel(client, selection)
+        result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
+                      skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
+        _refuse_unsendable(gm, plan, result)
+        # changed is computed outside the check-mode branch, so check mode predicts the real run.
+        result["changed"] = bool(plan.to_cancel)
+        if not gm.check_mode and plan.to_cancel:
+            with gm.graph_step("Cancelling the events failed", result):
+                events.cancel(client, plan, gm.params["comment"])
     if gm.module._diff and plan.to_cancel:
-        result["diff"] = plan.diff()
-    if not gm.check_mode and plan.to_cancel:
-        with gm.graph_step("Cancelling the events failed", result):
-            events.cancel(client, plan, gm.params["comment"])
+        result["diff"] = plan.diff(gm.check_mode)  # from the outcomes: "cancelled" only if this run did
     _report(gm, plan, result)
 
 
