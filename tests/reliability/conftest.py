@@ -23,7 +23,7 @@ from playbook_runner import PlaybookRunner  # noqa: E402  pylint: disable=wrong-
 from reliability_support import Ledger  # noqa: E402  pylint: disable=wrong-import-position
 
 PROPERTY = "reliability_cases"
-GROUP_ORDER = ("faults", "throttle storm", "bad input", "secrets", "twice", "scale")
+GROUP_ORDER = ("faults", "throttle storm", "bad input", "secrets", "never twice", "scale")
 
 
 @pytest.fixture
