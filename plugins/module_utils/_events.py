@@ -304,11 +304,7 @@ class Plan:
 
     def with_aliases(self, ids):
         """ids, each followed by the other ids the user gave for the same event."""
-        out = []
-        for reported_id in ids:
-            out.append(reported_id)
-            out.extend(alias for alias, first in self.aliases if first == reported_id)
-        return out
+        return [i for rid in ids for i in [rid] + [alias for alias, first in self.aliases if first == rid]]
 
     def classify(self, reported_id, event, skip_not_organizer):
         # Reads send Prefer IdType="ImmutableId", so the body's id is the event's immutable id: two
@@ -343,12 +339,6 @@ class Plan:
             after[rid] = "cancelled" if rid in done else "already_absent" if rid in gone else before[rid]
         return {"before": before, "after": after}
 
-    def _alias_lists(self, lists):
-        for alias, first in self.aliases:
-            for ids in lists:
-                if first in ids and alias not in ids:
-                    ids.append(alias)
-
 
 def plan_cancel(client, selection):
     """Read what the selection names and classify it; a Plan. Raises GraphError, or InvalidInputError
@@ -360,7 +350,8 @@ def plan_cancel(client, selection):
         _plan_occurrence(client, selection.address, selection.series_id, selection.day, plan)
     else:
         _plan_window(client, selection, plan)
-    plan._alias_lists([plan.already_cancelled, plan.skipped_not_organizer, plan.not_organizer])
+    for ids in (plan.already_cancelled, plan.skipped_not_organizer, plan.not_organizer):
+        ids[:] = plan.with_aliases(ids)
     return plan
 
 
