@@ -123,6 +123,18 @@ notes:
   - Ids are sent with C(Prefer IdType="ImmutableId"), so the ids returned stay valid after the
     event moves to Deleted Items.
   - Unquoted dates in YAML are not strings; quote O(occurrence.date), O(match.start) and O(match.end).
+  - Two ids of one event (its default id and its immutable id) in O(event_ids) send one cancel; both are reported.
+  - One task at a time cancels in a mailbox on a controller. Outside check mode the task takes an exclusive lock on
+    the mailbox (a file in C(~/.cache/graphops.msgraph/locks), or below E(XDG_CACHE_HOME)) before it reads what it
+    will cancel, so forks of one playbook (C(hosts) set to C(all) with C(delegate_to) set to C(localhost)), two playbooks at once and
+    a task left running by a killed C(ansible-playbook) take turns, and the later one reports the items already
+    cancelled. A task that cannot take the lock within O(max_wait) seconds fails, sending nothing, naming the
+    mailbox and the process holding it. Check mode takes no lock (it sends nothing).
+  - The lock is local to one machine. Two controllers cancelling in the same mailbox at the same time are not
+    kept apart, and could notify attendees twice; give each mailbox one controller.
+  - When the C(ansible-playbook) process that started the task is gone (killed), the task stops before its next
+    cancel and records what it sent in the lock file; the next task on that mailbox warns about it and returns it
+    in RV(previous_run).
 seealso:
   - module: graphops.msgraph.calendar_event_info
   - name: "Microsoft Graph: event: cancel"
@@ -296,6 +308,38 @@ failures:
   type: list
   elements: dict
   sample: [{"id": "AAkALg...", "error": {"status": 503, "code": "ServiceUnavailable", "message": "..."}}]
+previous_run:
+  description:
+    - The previous task on this mailbox from this controller when it did not finish (its C(ansible-playbook) was
+      killed), as its lock file recorded it; a warning says the same. Its cancels were read again by this task.
+  returned: when the previous task did not finish
+  type: dict
+  contains:
+    pid:
+      description: Its process id.
+      type: int
+      sample: 41234
+    host:
+      description: The controller it ran on.
+      type: str
+      sample: ansible-ctl-01
+    started:
+      description: When it took the lock (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-07T02:30:00+00:00"
+    state:
+      description: V(running) (killed) or V(stopped) (it noticed its controller was gone and stopped).
+      type: str
+      sample: stopped
+    stopped_because:
+      description: Why it stopped, when it stopped by itself.
+      type: str
+      sample: "stopped before sending 40 more cancel(s): process 41200, which started this task, is gone"
+    cancel_sent:
+      description: The ids it sent (or may have sent) a cancel for, the last 100.
+      type: list
+      elements: str
+      sample: ["AAMkADc7zF4J0AAA8v-XYZ001"]
 msg:
   description: What happened, in one sentence.
   returned: always
