@@ -397,4 +397,3 @@ def test_unicode_and_dates_never_reach_graph(emu, runner, ledger):
     whole.check(not record.http, "the emulator received %d requests: %s" % (len(record.http), json.dumps(record.http[:3])))
     whole.check(not record.notifications, "notifications were sent")
     ledger.verify()
-
