@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import ConfigurationError, GraphLayerError
@@ -157,6 +158,7 @@ class MailboxLock:
         self._fd = None
         self.previous = None  # what the lock file said when this run took it (the last holder's trace)
         self.info = {}
+        self._guard = threading.Lock()  # the client's batches run in threads: one record() at a time
 
     def _open(self):
         if fcntl is None:
@@ -220,18 +222,19 @@ class MailboxLock:
 
     def record(self, **info):
         """Update the lock file's record (while held)."""
-        if self._fd is None:
-            return
-        sent = info.pop("cancel_sent", None)
-        if sent:
-            trace = self.info.setdefault("cancel_sent", [])
-            trace.extend(str(k) for k in sent)
-            del trace[:-TRACE_LIMIT]
-        self.info.update(info)
-        try:
-            self._write()
-        except OSError:
-            pass  # the trace is a courtesy; the lock itself is what keeps writers apart
+        with self._guard:
+            if self._fd is None:
+                return
+            sent = info.pop("cancel_sent", None)
+            if sent:
+                trace = self.info.setdefault("cancel_sent", [])
+                trace.extend(str(k) for k in sent)
+                del trace[:-TRACE_LIMIT]
+            self.info.update(info)
+            try:
+                self._write()
+            except OSError:
+                pass  # the trace is a courtesy; the lock itself is what keeps writers apart
 
     def release(self, state="finished", **info):
         if self._fd is None:
