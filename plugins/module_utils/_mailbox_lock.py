@@ -113,23 +113,46 @@ def _proc_stat(pid):
         return None
 
 
+def _is_ansible_cli(pid):
+    """Whether the process runs an Ansible command line tool (ansible-playbook, ansible, ansible-runner...)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return False
+    return any(os.path.basename(arg).startswith("ansible") for arg in argv[:2])
+
+
 class ControllerWatch:
-    """The chain of processes above this one, recorded at start; alive() says whether all still run."""
+    """The processes above this one up to the Ansible command that started it, recorded at start;
+    gone() names the first of them no longer running.
+
+    The chain ends at the topmost Ansible command line tool of an unbroken run of them (the worker
+    ansible-playbook forks, then ansible-playbook itself, then ansible-runner if any): what is above
+    is not this run's. Without one (an async task's daemon, a module run over SSH) only the parent
+    is watched, so a daemon's short-lived parents never count as a killed controller.
+    """
 
     def __init__(self, pid=None, getppid=None):
         self._getppid = getppid or os.getppid
         self.parent = self._getppid()
-        self.chain = []  # [(pid, start ticks)] from the parent up, init (pid 1) left out
+        self.chain = []  # [(pid, start ticks)] from the parent up
         pid = pid or os.getpid()
-        seen = set()
+        seen, chain, found = set(), [], False
         stat = _proc_stat(pid)
         while stat is not None and stat[0] > 1 and stat[0] not in seen:
             seen.add(stat[0])
             parent = _proc_stat(stat[0])
             if parent is None:
                 break
-            self.chain.append((stat[0], parent[1]))
+            cli = _is_ansible_cli(stat[0])
+            if found and not cli:
+                break
+            found = found or cli
+            chain.append((stat[0], parent[1]))
             stat = parent
+        if found:
+            self.chain = chain
 
     def gone(self):
         """The first recorded ancestor no longer running (pid), or None while all are."""

@@ -66,10 +66,25 @@ def test_controller_watch_notices_a_new_parent():
     assert watch.gone() == 4242
 
 
-def test_controller_watch_records_the_real_ancestors():
+def test_controller_watch_records_the_ancestors_up_to_the_topmost_ansible_command(monkeypatch):
+    # 50 (module) -> 40 (sh) -> 30 (the worker ansible-playbook forked) -> 20 (ansible-playbook) -> 10 (a shell)
+    parents = {50: 40, 40: 30, 30: 20, 20: 10, 10: 1}
+    clis = {30, 20}
+    alive = set(parents)
+    monkeypatch.setattr(ml, "_proc_stat", lambda pid: (parents[pid], pid * 7, 0) if pid in alive else None)
+    monkeypatch.setattr(ml, "_is_ansible_cli", lambda pid: pid in clis)
+    watch = ml.ControllerWatch(pid=50, getppid=lambda: 40)
+    assert [pid for pid, _start in watch.chain] == [40, 30, 20] and watch.gone() is None
+    alive.discard(20)  # ansible-playbook killed: its worker and the shell live on
+    assert watch.gone() == 20
+    # No Ansible command above (an async task's daemon): only the parent is watched.
+    clis.clear()
+    alive.add(20)
+    assert ml.ControllerWatch(pid=50, getppid=lambda: 40).chain == []
+
+
+def test_controller_watch_of_this_process():
     watch = ml.ControllerWatch()
-    if os.path.exists("/proc/self/stat"):
-        assert watch.chain and watch.chain[0][0] == os.getppid()
     assert watch.gone() is None
 
 
