@@ -48,9 +48,11 @@ class PlaybookRunner:
         playbook.write_text(yaml.safe_dump([play], sort_keys=False), encoding="utf-8")
         return playbook
 
-    def start(self, tasks, *args, env=None, module_defaults=None):
-        """Start ansible-playbook without waiting: a Popen whose stdout holds the merged output."""
-        playbook = self.write_play(tasks, module_defaults)
+    def start(self, tasks, *args, env=None, module_defaults=None, name="play.yml"):
+        """Start ansible-playbook without waiting: a Popen whose stdout holds the merged output.
+
+        Runs started side by side need playbooks of their own: give each its own name."""
+        playbook = self.write_play(tasks, module_defaults, name=name)
         full_env = dict(self.env)
         full_env.update(env or {})
         return subprocess.Popen(  # pylint: disable=consider-using-with

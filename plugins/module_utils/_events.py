@@ -300,6 +300,8 @@ class Plan:
         self.not_organizer = []  # named by the user: the task refuses to send anything
         self.read_failures = []  # (id, error): nothing is sent then
         self.events = []  # summaries, each with "result"
+        self.aliases = []  # (reported id, reported id of the same event read first): one event, two ids
+        self._seen = {}  # immutable id (the read's body id) -> the reported id read first
         # Set by cancel():
         self.cancelled = []
         self.gone_meanwhile = []  # absent when the cancel arrived
@@ -307,10 +309,22 @@ class Plan:
 
     @property
     def wanted(self):
-        """The reported ids of the events to cancel."""
-        return [reported_id for reported_id, _event in self.to_cancel]
+        """The reported ids of the events to cancel (every id the user gave for one of them)."""
+        return self.with_aliases([reported_id for reported_id, _event in self.to_cancel])
+
+    def with_aliases(self, ids):
+        """ids, each followed by the other ids the user gave for the same event."""
+        return [i for rid in ids for i in [rid] + [alias for alias, first in self.aliases if first == rid]]
 
     def classify(self, reported_id, event, skip_not_organizer):
+        # Reads send Prefer IdType="ImmutableId", so the body's id is the event's immutable id: two
+        # ids the user gave for one event (its default and its immutable id) are one cancel (issue 16).
+        target = event.get("id")
+        if target and target in self._seen:
+            self.aliases.append((reported_id, self._seen[target]))
+            return
+        if target:
+            self._seen[target] = reported_id
         summary = summarize(event)
         if event.get("isCancelled") is True:
             summary["result"] = "already_cancelled"
@@ -323,12 +337,17 @@ class Plan:
             self.to_cancel.append((reported_id, event))
         self.events.append(summary)
 
-    def diff(self):
-        """before/after keyed by reported id: what each event to cancel was, and that it is cancelled afterwards."""
-        return {
-            "before": dict((rid, diff_entry(event)) for rid, event in self.to_cancel),
-            "after": dict((rid, "cancelled") for rid in self.wanted),
-        }
+    def diff(self, check_mode=False):
+        """before/after keyed by reported id, from the outcomes: "cancelled" only for an event this run
+        cancelled (in check mode, would cancel); one gone meanwhile is "already_absent", one whose cancel
+        failed is unchanged."""
+        done = set(self.wanted if check_mode else self.cancelled)
+        gone = set(self.gone_meanwhile)
+        before, after = {}, {}
+        for rid, event in self.to_cancel:
+            before[rid] = diff_entry(event)
+            after[rid] = "cancelled" if rid in done else "already_absent" if rid in gone else before[rid]
+        return {"before": before, "after": after}
 
 
 def plan_cancel(client, selection):
@@ -341,6 +360,8 @@ def plan_cancel(client, selection):
         _plan_occurrence(client, selection.address, selection.series_id, selection.day, plan)
     else:
         _plan_window(client, selection, plan)
+    for ids in (plan.already_cancelled, plan.skipped_not_organizer, plan.not_organizer):
+        ids[:] = plan.with_aliases(ids)
     return plan
 
 
@@ -429,6 +450,8 @@ def cancel(client, plan, comment):
             plan.gone_meanwhile.append(outcome.key)
         else:
             plan.cancel_failures.append((outcome.key, outcome.error))
+    plan.cancelled = plan.with_aliases(plan.cancelled)
+    plan.gone_meanwhile = plan.with_aliases(plan.gone_meanwhile)
     by_id = dict((s["id"], s) for s in plan.events)
     for rid, event in plan.to_cancel:
         summary = by_id.get(event.get("id"))

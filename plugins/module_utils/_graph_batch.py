@@ -185,17 +185,19 @@ def batch_responses(body, count):
     answer that can be trusted. The envelope is trusted only when it is well-formed: a body that is
     not {"responses": [...]} gives (None, None); an id answered more than once, an answer that is
     not an object with an integer status, or no answer at all leaves that item without an answer
-    (its fate is unknown: a write is then ambiguous). Answers for ids never sent are ignored.
+    (its fate is unknown: a write is then ambiguous). An answer for an id never sent (or an entry
+    that is not an object) means the envelope is not the answer to this request: nothing in it is
+    trusted, (None, None), and every item is read back before anything is sent again (issue 16).
     """
     if not isinstance(body, dict) or not isinstance(body.get("responses"), list):
         return None, None
     answers, problems, seen = [None] * count, [None] * count, {}
     for resp in body["responses"]:
         if not isinstance(resp, dict):
-            continue
+            return None, None
         key = str(resp.get("id"))
         if not key.isdigit() or int(key) >= count or str(int(key)) != key:
-            continue
+            return None, None
         n = int(key)
         seen[n] = seen.get(n, 0) + 1
         status = resp.get("status")

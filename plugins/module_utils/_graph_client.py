@@ -38,7 +38,7 @@ import uuid
 
 from urllib.parse import urlencode, urlsplit
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_batch import (
     OUTLOOK_PREFER,
     Group,
@@ -117,6 +117,13 @@ class GraphClient(ItemSettling):
         self._wait_lock = threading.Lock()
         self.waited = 0.0          # seconds slept so far on Retry-After and backoff (never above max_wait)
         self.request_count = 0     # HTTP requests sent (a $batch counts once)
+        # before_write(keys): called before each request carrying writes (the keys of its writes). If it
+        # raises, that request and every later one holding a write is not sent: those writes end
+        # "failed" with what it raised (a run whose controller is gone stops there, issue 16).
+        self.before_write = None
+        # Set once the writes are stopped (before_write raised) or the credential failed: what
+        # was settled before stays settled, the rest fails with this error, unsent.
+        self.stopped = None
 
     # ---------------------------------------------------------------- tokens
 
@@ -330,11 +337,28 @@ class GraphClient(ItemSettling):
             for future in [pool.submit(self._send_chunk, batch) for batch in batches]:
                 future.result()
 
+    def _stop_before_sending(self, chunk):
+        """True when the chunk must not be sent: the run is stopped, or before_write refuses its writes;
+        its items are then finished with that error (a write so finished was not sent by this attempt)."""
+        writes = [item.op.key for item in chunk if item.kind == "write"]
+        if self.stopped is None and writes and self.before_write is not None:
+            try:
+                self.before_write(writes)
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # whatever it raised stops the writes
+                self.stopped = exc
+        if self.stopped is None or (not writes and not isinstance(self.stopped, AuthenticationError)):
+            return False
+        for item in chunk:
+            self._finish(item, error=self.stopped)
+        return True
+
     def _send_chunk(self, batch):
         needs = slots_needed(batch)
         limits = self._slots.acquire(needs)
         try:
             chunk = [item for group in batch for item in group.items]
+            if self._stop_before_sending(chunk):
+                return
             for item in chunk:
                 item.attempts += 1
             if len(chunk) == 1:
@@ -346,6 +370,13 @@ class GraphClient(ItemSettling):
                 self._send_batch(batch)
             for mailbox in set(item.mailbox for item in chunk if item.outcome is None and item.throttled):
                 self._slots.lower(mailbox, limits[mailbox])
+        except AuthenticationError as exc:
+            # No token (a secret revoked, an app disabled mid-run): this request was not sent. What the
+            # run settled before stays settled, and nothing more is sent (issue 16: the report keeps it).
+            self.stopped = exc
+            for item in chunk:
+                if item.outcome is None:
+                    self._finish(item, error=exc)
         finally:
             self._slots.release(needs)
 

@@ -28,6 +28,8 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors imp
     AuthenticationError, ConfigurationError, GraphError, GraphLayerError, InvalidInputError, redact)
 from ansible_collections.graphops.msgraph.plugins.module_utils import _permissions as permissions
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, new_session
+from ansible_collections.graphops.msgraph.plugins.module_utils._mailbox_lock import (
+    ControllerGone, ControllerWatch, MailboxLock, describe_unfinished)
 from ansible_collections.graphops.msgraph.plugins.module_utils._version import USER_AGENT
 
 
@@ -243,6 +245,50 @@ class GraphModule:
         if self.permission is not None and getattr(error, "status", None) == 403:
             permissions.annotate_forbidden(error, self.permission[0], self.permission[1], self.credential().is_delegated())
         return error
+
+    # ------------------------------------------------------------------ one writer per mailbox
+
+    @contextlib.contextmanager
+    def writer(self, mailbox, doing, result):
+        """Outside check mode, hold the controller's lock on mailbox while the block reads and cancels,
+        and stop the client's writes once the process that started the task is gone (issue 16,
+        docs/dev/architecture.md "One writer per mailbox"). Check mode writes nothing: no lock.
+
+        A lock not obtained within max_wait fails the task (nothing sent) naming its holder; a
+        previous run that did not finish is reported as a warning and in result["previous_run"].
+        """
+        if self.check_mode:
+            yield None
+            return
+        client = self.client()
+        lock = MailboxLock(self.cloud_settings.graph_endpoint, mailbox, self.module._name)
+        try:
+            lock.acquire(self.params["max_wait"], doing)
+        except GraphLayerError as exc:
+            self.fail_graph(exc, "Nothing sent", **result)
+        previous = lock.previous_unfinished()
+        if previous:
+            self.module.warn(describe_unfinished(previous))
+            result["previous_run"] = dict((k, previous.get(k)) for k in ("pid", "host", "started", "state", "stopped_because"))
+            result["previous_run"]["cancel_sent"] = (previous.get("cancel_sent") or [])[-100:]
+        watch = ControllerWatch()
+
+        def before_write(keys):
+            gone = watch.gone()
+            if gone is not None:
+                why = ("stopped before sending %d more cancel(s): process %d, which started this task (ansible-playbook or "
+                       "its worker), is gone" % (len(keys), gone))
+                lock.record(state="stopped", stopped_because=why)
+                raise ControllerGone(why)
+            lock.record(cancel_sent=keys)  # written ahead: the trace lists every cancel that may have been sent
+
+        client.before_write = before_write
+        try:
+            yield lock
+        finally:
+            client.before_write = None
+            stopped = isinstance(client.stopped, ControllerGone)
+            lock.release(state="stopped" if stopped else "finished")
 
     # ------------------------------------------------------------------ failures
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 
 from urllib.parse import quote
 
@@ -26,7 +27,12 @@ MAX_ID_LENGTH = 1024
 # list could not finish without being throttled for minutes, and is far more likely a wrong variable.
 MAX_IDS = 5000
 _FORBIDDEN_CHARS = frozenset("/\\?#%")
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# Categories no id, user name or business name can hold: controls (C0, DEL and C1, such as U+0085
+# and U+009B), format characters (bidi overrides such as U+202E, zero-width U+200B) and the line and
+# paragraph separators U+2028/U+2029. Invisible in a terminal or a spreadsheet, they make a value
+# look like another one (issue 16): refused, never sent.
+_REFUSED_CATEGORIES = {"Cc": "a control character", "Cf": "a format character (invisible or bidirectional)",
+                       "Zl": "a line separator", "Zp": "a paragraph separator"}
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -47,8 +53,11 @@ def validate_id(value, option):
     _require_text(value, option)
     if value != value.strip():
         raise InvalidInputError("{0} must not start or end with blanks".format(option), option=option)
-    if _CONTROL_CHARS.search(value):
-        raise InvalidInputError("{0} must not contain control characters".format(option), option=option)
+    for position, char in enumerate(value):
+        what = _REFUSED_CATEGORIES.get(unicodedata.category(char))
+        if what:
+            raise InvalidInputError("{0} must not contain control characters: U+{1:04X}, {2}, at position {3}".format(
+                option, ord(char), what, position + 1), option=option)
     bad = sorted(set(value) & _FORBIDDEN_CHARS)
     if bad:
         raise InvalidInputError(

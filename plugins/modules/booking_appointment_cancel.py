@@ -149,6 +149,17 @@ notes:
   - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
   - When some appointments of a bulk task fail, the task fails naming each failed id and its Graph error, and
     still returns what was cancelled, so running it again finishes the rest without notifying anyone twice.
+  - One task at a time cancels in a booking business on a controller. Outside check mode the task takes an exclusive lock on
+    the booking business (a file in C(~/.cache/graphops.msgraph/locks), or below E(XDG_CACHE_HOME)) before it reads what it
+    will cancel, so forks of one playbook (C(hosts) set to C(all) with C(delegate_to) set to C(localhost)), two playbooks at once and
+    a task left running by a killed C(ansible-playbook) take turns, and the later one reports the items already
+    absent. A task that cannot take the lock within O(max_wait) seconds fails, sending nothing, naming the
+    booking business and the process holding it. Check mode takes no lock (it sends nothing).
+  - The lock is local to one machine. Two controllers cancelling in the same booking business at the same time are not
+    kept apart, and could notify customers twice; give each booking business one controller.
+  - When the C(ansible-playbook) process that started the task is gone (killed), the task stops before its next
+    cancel and records what it sent in the lock file; the next task on that booking business warns about it and returns it
+    in RV(previous_run).
 seealso:
   - module: graphops.msgraph.booking_appointment_info
     description: List the appointments of a booking business, for example to see what a window would cancel.
@@ -346,6 +357,38 @@ failures:
         message: ""
         request_id: 0c5b0b54-4c2e-4b8a-9d0d-64f5a0c2f111
         client_request_id: 5f6b2f44-1b8c-4b0a-a1a7-8e1f9d6c3a22
+previous_run:
+  description:
+    - The previous task on this booking business from this controller when it did not finish (its C(ansible-playbook) was
+      killed), as its lock file recorded it; a warning says the same. Its cancels were read again by this task.
+  returned: when the previous task did not finish
+  type: dict
+  contains:
+    pid:
+      description: Its process id.
+      type: int
+      sample: 41234
+    host:
+      description: The controller it ran on.
+      type: str
+      sample: ansible-ctl-01
+    started:
+      description: When it took the lock (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-07T02:30:00+00:00"
+    state:
+      description: V(running) (killed) or V(stopped) (it noticed its controller was gone and stopped).
+      type: str
+      sample: stopped
+    stopped_because:
+      description: Why it stopped, when it stopped by itself.
+      type: str
+      sample: "stopped before sending 40 more cancel(s): process 41200, which started this task, is gone"
+    cancel_sent:
+      description: The ids it sent (or may have sent) a cancel for, the last 100.
+      type: list
+      elements: str
+      sample: ["AAMkADc7zF4J0AAA8v-XYZ001"]
 msg:
   description:
     - A one-line account of what was done, worded as calendar_event_cancel words it; V(Would cancel ...) in check mode.
@@ -448,14 +491,16 @@ def main():
         resolve_names(client, selection, gm.params["match"], "match.")  # issue 18: names -> ids, before any write
     # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
     read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
-    with gm.graph_step(reading, result):
-        plan = bookings.plan_cancel(client, selection, message, read_only)
-    result["already_absent"] = plan.already_absent
-    add_local_times(list(plan.summaries.values()), (gm.params["match"] or {}).get("time_zone"))  # issue 18
-    _guard(gm, plan, approved, result)
-    if not gm.check_mode and plan.to_cancel:
-        with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
-            bookings.cancel(client, plan, message)
+    # Outside check mode the reads that decide and the cancels run under the business's lock (issue 16).
+    with gm.writer("bookingBusinesses/" + selection.business_id, "cancelling appointments", result):
+        with gm.graph_step(reading, result):
+            plan = bookings.plan_cancel(client, selection, message, read_only)
+        result["already_absent"] = plan.already_absent
+        add_local_times(list(plan.summaries.values()), (gm.params["match"] or {}).get("time_zone"))  # issue 18
+        _guard(gm, plan, approved, result)
+        if not gm.check_mode and plan.to_cancel:
+            with gm.graph_step("Cancelling the appointments of %s failed" % selection.business_id, result):
+                bookings.cancel(client, plan, message)
     _report(gm, plan, result)
 
 

@@ -183,6 +183,18 @@ notes:
   - Ids are sent with C(Prefer IdType="ImmutableId"), so the ids returned stay valid after the
     event moves to Deleted Items.
   - Unquoted dates in YAML are not strings; quote O(occurrence.date), O(match.start) and O(match.end).
+  - Two ids of one event (its default id and its immutable id) in O(event_ids) send one cancel; both are reported.
+  - One task at a time cancels in a mailbox on a controller. Outside check mode the task takes an exclusive lock on
+    the mailbox (a file in C(~/.cache/graphops.msgraph/locks), or below E(XDG_CACHE_HOME)) before it reads what it
+    will cancel, so forks of one playbook (C(hosts) set to C(all) with C(delegate_to) set to C(localhost)), two playbooks at once and
+    a task left running by a killed C(ansible-playbook) take turns, and the later one reports the items already
+    cancelled. A task that cannot take the lock within O(max_wait) seconds fails, sending nothing, naming the
+    mailbox and the process holding it. Check mode takes no lock (it sends nothing).
+  - The lock is local to one machine. Two controllers cancelling in the same mailbox at the same time are not
+    kept apart, and could notify attendees twice; give each mailbox one controller.
+  - When the C(ansible-playbook) process that started the task is gone (killed), the task stops before its next
+    cancel and records what it sent in the lock file; the next task on that mailbox warns about it and returns it
+    in RV(previous_run).
 seealso:
   - module: graphops.msgraph.calendar_event_info
   - name: "Microsoft Graph: event: cancel"
@@ -492,6 +504,38 @@ failures:
   type: list
   elements: dict
   sample: [{"id": "AAkALg...", "error": {"status": 503, "code": "ServiceUnavailable", "message": "..."}}]
+previous_run:
+  description:
+    - The previous task on this mailbox from this controller when it did not finish (its C(ansible-playbook) was
+      killed), as its lock file recorded it; a warning says the same. Its cancels were read again by this task.
+  returned: when the previous task did not finish
+  type: dict
+  contains:
+    pid:
+      description: Its process id.
+      type: int
+      sample: 41234
+    host:
+      description: The controller it ran on.
+      type: str
+      sample: ansible-ctl-01
+    started:
+      description: When it took the lock (UTC, ISO 8601).
+      type: str
+      sample: "2026-12-07T02:30:00+00:00"
+    state:
+      description: V(running) (killed) or V(stopped) (it noticed its controller was gone and stopped).
+      type: str
+      sample: stopped
+    stopped_because:
+      description: Why it stopped, when it stopped by itself.
+      type: str
+      sample: "stopped before sending 40 more cancel(s): process 41200, which started this task, is gone"
+    cancel_sent:
+      description: The ids it sent (or may have sent) a cancel for, the last 100.
+      type: list
+      elements: str
+      sample: ["AAMkADc7zF4J0AAA8v-XYZ001"]
 msg:
   description:
     - What happened, in one sentence, worded as booking_appointment_cancel words it; V(Would cancel ...) in check mode.
@@ -599,10 +643,13 @@ def _series_tail(gm, work, result):
     return " %s %d series." % ("Would end" if gm.check_mode else "Ended", len(result["ended"]))
 
 
-def _diff(plan, work):
-    """The events to cancel (plan.diff()) and, issue 18, the recurrence range of each series to end."""
-    diff = plan.diff()
+def _diff(plan, work, check_mode):
+    """The events this run cancelled (plan.diff(), from the outcomes) and, issue 18, the recurrence range of each series to end."""
+    diff = plan.diff(check_mode)
     extra = work.diff()
+    if not check_mode:  # a series whose update failed keeps its range in "after"
+        for series_id in set(extra["after"]) - set(work.ended):
+            extra["after"][series_id] = extra["before"][series_id]
     diff["before"].update(extra["before"])
     diff["after"].update(extra["after"])
     return diff
@@ -642,28 +689,33 @@ def main():
         result["permission_note"] = note
 
     client = gm.client()
-    with gm.graph_step("Reading the events failed", result):
-        try:
-            plan, work = series.plan_cancel(client, selection)
-        except GraphError as exc:
-            raise review.malformed_input(exc, id_option(gm.params)[1], id_option(gm.params)[0]) or exc
-    result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
-                  skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
-    # issue 18: what the window does to series, and times in match.time_zone.
-    result.update(series=work.series, skipped_no_attendees=work.skipped_no_attendees)
-    add_local_times(plan.events, (gm.params["match"] or {}).get("time_zone"))
-    _refuse_unsendable(gm, plan, result)
-    _guard(gm, plan, approved, result)
-    # changed is computed outside the check-mode branch, so check mode predicts the real run.
-    result["changed"] = bool(plan.to_cancel or work.to_end)
+    mailbox = selection.address.mailbox
+    if selection.address.is_me:
+        mailbox = "me/" + (gm.params.get("username") or gm.params.get("client_id") or "")
+    # Outside check mode the reads that decide and the writes run under the mailbox's lock (issue 16).
+    with gm.writer(mailbox, "cancelling events of %s" % mailbox, result):
+        with gm.graph_step("Reading the events failed", result):
+            try:
+                plan, work = series.plan_cancel(client, selection)
+            except GraphError as exc:
+                raise review.malformed_input(exc, id_option(gm.params)[1], id_option(gm.params)[0]) or exc
+        result.update(already_cancelled=plan.already_cancelled, already_absent=plan.already_absent,
+                      skipped_not_organizer=plan.skipped_not_organizer, events=plan.events)
+        # issue 18: what the window does to series, and times in match.time_zone.
+        result.update(series=work.series, skipped_no_attendees=work.skipped_no_attendees)
+        add_local_times(plan.events, (gm.params["match"] or {}).get("time_zone"))
+        _refuse_unsendable(gm, plan, result)
+        _guard(gm, plan, approved, result)
+        # changed is computed outside the check-mode branch, so check mode predicts the real run.
+        result["changed"] = bool(plan.to_cancel or work.to_end)
+        if not gm.check_mode and plan.to_cancel:
+            with gm.graph_step("Cancelling the events failed", result):
+                events.cancel(client, plan, gm.params["comment"])
+        if not gm.check_mode and work.to_end:
+            with gm.graph_step("Ending the series failed", result):
+                series.end_series(client, selection.address, work)
     if gm.module._diff and (plan.to_cancel or work.to_end):
-        result["diff"] = _diff(plan, work)
-    if not gm.check_mode and plan.to_cancel:
-        with gm.graph_step("Cancelling the events failed", result):
-            events.cancel(client, plan, gm.params["comment"])
-    if not gm.check_mode and work.to_end:
-        with gm.graph_step("Ending the series failed", result):
-            series.end_series(client, selection.address, work)
+        result["diff"] = _diff(plan, work, gm.check_mode)  # from the outcomes: "cancelled" only if this run did
     _report(gm, plan, result, work)
 
 

@@ -62,6 +62,10 @@ class Response:
     # Set by the fault engine for the transport layer: "reset" (close without answering) or
     # "slow:<seconds>"; only honoured on top-level requests.
     transport_fault: Optional[str] = None
+    # Set by the fault engine for the $batch layer (the operation ran): "batch_repeat_429" (its answer
+    # then a copy saying 429), "batch_missing" (no answer for it), "batch_unknown_id" (answered under an
+    # id never sent). Ignored outside a $batch.
+    batch_fault: Optional[str] = None
 
     def json_bytes(self):
         if self.body is None:

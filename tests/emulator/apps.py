@@ -41,6 +41,7 @@ class App:
     federated_issuer: Optional[str] = None
     federated_subject: Optional[str] = None
     tenants: List[str] = field(default_factory=list)
+    revoked: bool = False  # its secret deleted (POST /_emulator/apps/revoke): every secret it sends is wrong
 
 
 @dataclass

@@ -51,6 +51,15 @@ def handle(app, method, segments, query, raw):
     if route == ("POST", "tokens/expire"):
         app.tokens.expire_all()
         return 200, {"expired": True}
+    if route == ("POST", "apps/revoke"):
+        # The app's secret is deleted in Entra (or the app disabled): its tokens stop working and no
+        # new one is issued for the secret, until /_emulator/reset.
+        target = app.registry.apps.get(body.get("client_id"))
+        if target is None:
+            return _error(400, "unknown client_id")
+        target.revoked = True
+        app.tokens.expire_client(target.client_id)
+        return 200, {"revoked": target.client_id}
     if route == ("POST", "federated-token"):
         if body.get("client_id") not in app.registry.apps:
             return _error(400, "unknown client_id")
@@ -158,6 +167,10 @@ class EmulatorControl:
 
     def expire_tokens(self):
         return self._call("POST", "tokens/expire")
+
+    def revoke_app(self, client_id=None):
+        """Delete the app's secret: its tokens are refused from now on and no new one is issued (until reset)."""
+        return self._call("POST", "apps/revoke", {"client_id": client_id or self.conn["apps"]["secret"]["client_id"]})
 
     def federated_token(self, client_id=None, lifetime=3600):
         client_id = client_id or self.conn["apps"]["federated"]["client_id"]

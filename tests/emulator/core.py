@@ -91,6 +91,8 @@ class Emulator:
         self.faults.clear()
         self.runtime.reset()
         self.tokens.reset()
+        for app in self.registry.apps.values():
+            app.revoked = False
 
     def seed(self, fixture):
         self.graph.load(fixture)

@@ -7,7 +7,7 @@ import threading
 
 KINDS = ("status_429", "status_503", "status_504", "status_500_unknown", "reset", "applied_then_504",
          "applied_then_reset", "slow", "malformed_json", "token_expired", "status_424",
-         "status_404")
+         "status_404", "batch_repeat_429", "batch_missing", "batch_unknown_id")
 
 
 class FaultRuleError(ValueError):

@@ -192,7 +192,7 @@ class Identity:
                            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         resource = self._resource(form.get("scope"))
         if form.get("client_secret"):
-            if app.secret is None or form["client_secret"] != app.secret:
+            if app.secret is None or app.revoked or form["client_secret"] != app.secret:
                 raise AadError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request "
                                "is the client secret value, not the client secret ID, for a secret added to app '%s'." % app.client_id)
         elif form.get("client_assertion"):

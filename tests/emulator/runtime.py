@@ -119,6 +119,8 @@ class Runtime:
         if kind == "applied_then_reset":
             self._set_fate(request, "reset")
             response.transport_fault = "reset"
+        elif kind in ("batch_repeat_429", "batch_missing", "batch_unknown_id"):
+            response.batch_fault = kind
         elif kind == "slow":
             fate = "slow:%s" % rule["delay_s"]
             self._set_fate(request, fate)

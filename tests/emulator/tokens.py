@@ -75,6 +75,7 @@ class TokenService:
         self.kid = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._issued = set()
+        self._clients = {}  # uti -> client_id
         self._expired = set()
         self._verified = {}  # token -> claims, once its signature checked out
         self._refresh = {}
@@ -109,6 +110,7 @@ class TokenService:
             })
         with self._lock:
             self._issued.add(uti)
+            self._clients[uti] = client_id
         return self.sign(claims), claims
 
     def id_token(self, tenant_id, client_id, user):
@@ -133,6 +135,11 @@ class TokenService:
     def expire_all(self):
         with self._lock:
             self._expired |= self._issued
+
+    def expire_client(self, client_id):
+        """Every token issued so far to client_id is treated as expired (its secret was revoked)."""
+        with self._lock:
+            self._expired |= set(uti for uti, cid in self._clients.items() if cid == client_id)
 
     def reset(self):
         with self._lock:

@@ -77,8 +77,9 @@ def files_written(runner):
 
 
 def cache_files(runner):
-    """The default token cache files: ~/.cache/graphops.msgraph/... (see _graph_auth.py)."""
-    return [path for path in files_written(runner) if os.sep + "graphops.msgraph" + os.sep in path]
+    """The default token cache files: ~/.cache/graphops.msgraph/tokens/... (see _token_cache.py); the mailbox
+    locks beside them (locks/) are not a cache, and are searched for secrets like any other file."""
+    return [path for path in files_written(runner) if os.sep + os.path.join("graphops.msgraph", "tokens") + os.sep in path]
 
 
 def assert_no_secret(runner, output, secrets):

@@ -23,7 +23,7 @@ from playbook_runner import PlaybookRunner  # noqa: E402  pylint: disable=wrong-
 from reliability_support import Ledger  # noqa: E402  pylint: disable=wrong-import-position
 
 PROPERTY = "reliability_cases"
-GROUP_ORDER = ("faults", "throttle storm", "bad input", "secrets", "scale")
+GROUP_ORDER = ("faults", "throttle storm", "bad input", "secrets", "never twice", "scale")
 
 
 @pytest.fixture
@@ -75,10 +75,10 @@ class SuiteRunner(PlaybookRunner):
         proc = self.run(tasks, *args, env=full, module_defaults=module_defaults)
         return Play(proc, self._records(path))
 
-    def start_play(self, tasks, *args, env=None, module_defaults=None):
-        """Start a run without waiting; finish_play() collects it."""
+    def start_play(self, tasks, *args, env=None, module_defaults=None, name="play.yml"):
+        """Start a run without waiting; finish_play() collects it. Runs side by side need their own name."""
         path, full = self._record_env(env)
-        return path, self.start(tasks, *args, env=full, module_defaults=module_defaults)
+        return path, self.start(tasks, *args, env=full, module_defaults=module_defaults, name=name)
 
     def finish_play(self, started, timeout=600):
         path, proc = started

@@ -112,7 +112,7 @@ def handle_batch(svc, req):
     if err:
         return err
     by_id = {i.lower(): (i, deps, sub) for i, deps, sub in items}
-    status, done, faults = {}, [], []
+    status, done, faults, tweaks = {}, [], [], {}
     submitted = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLELISM) as pool:
         running = {}
@@ -137,6 +137,8 @@ def handle_batch(svc, req):
                 if resp.transport_fault:
                     faults.append(resp.transport_fault)
                 done.append(_entry(item_id, resp))
+                if resp.batch_fault:
+                    tweaks[item_id] = resp.batch_fault
     if [d["id"] for d in done] == [i for i, _d, _s in items]:
         # Graph promises no order; never let clients get used to input order. Swap the first
         # adjacent pair where the later item does not depend on the earlier one.
@@ -144,8 +146,24 @@ def handle_batch(svc, req):
             if done[pos]["id"].lower() not in by_id[done[pos + 1]["id"].lower()][1]:
                 done[pos], done[pos + 1] = done[pos + 1], done[pos]
                 break
-    out = common.ok({"responses": done})
+    out = common.ok({"responses": _tweaked(done, tweaks)})
     out.transport_fault = _worst(faults)
+    return out
+
+
+def _tweaked(done, tweaks):
+    """The envelope's entries with the $batch faults applied (the operations themselves ran)."""
+    out = []
+    for entry in done:
+        kind = tweaks.get(entry["id"])
+        if kind == "batch_missing":
+            continue
+        if kind == "batch_unknown_id":
+            entry = dict(entry, id="999" + entry["id"])
+        out.append(entry)
+        if kind == "batch_repeat_429":
+            copy = api.graph_error(429, "TooManyRequests", "Too many requests.", None, {"Retry-After": "1"})
+            out.append(_entry(entry["id"], copy))
     return out
 
 

@@ -39,8 +39,12 @@ class CallbackModule(CallbackBase):
         if not self._path:
             return
         task = result._task
-        entry = {"task": task.get_name(), "status": status, "start": self._started.get(task._uuid), "end": time.time(),
+        entry = {"task": task.get_name(), "host": result._host.get_name(), "status": status,
+                 "start": self._started.get(task._uuid), "end": time.time(),
                  "result": json.loads(self._dump_results(result._result))}
+        # _dump_results() leaves out the diff and the warnings below -vvv: the suite judges them too.
+        entry["result"]["diff"] = result._result.get("diff")
+        entry["result"]["warnings"] = result._result.get("warnings")
         with open(self._path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
 

@@ -137,10 +137,13 @@ def test_plan_of_ids_classifies_every_outcome():
     assert plan.read_failures == [("broken", failure)]
     assert [(s["id"], s["result"]) for s in plan.events] == [
         ("IMM-mine", "cancelled"), ("IMM-done", "already_cancelled"), ("IMM-theirs", "skipped_not_organizer")]
-    assert plan.diff() == {"before": {"mine": {"subject": "Review", "type": "singleInstance", "attendee_count": 2,
-                                               "start": {"date_time": "2027-03-02T09:00:00.0000000", "time_zone": "UTC"},
-                                               "end": {"date_time": "2027-03-02T10:00:00.0000000", "time_zone": "UTC"}}},
-                           "after": {"mine": "cancelled"}}
+    predicted = plan.diff(check_mode=True)
+    assert predicted == {"before": {"mine": {"subject": "Review", "type": "singleInstance", "attendee_count": 2,
+                                             "start": {"date_time": "2027-03-02T09:00:00.0000000", "time_zone": "UTC"},
+                                             "end": {"date_time": "2027-03-02T10:00:00.0000000", "time_zone": "UTC"}}},
+                         "after": {"mine": "cancelled"}}
+    # Outside check mode the diff follows the outcomes: nothing cancelled yet, nothing shown as cancelled.
+    assert plan.diff()["after"] == {"mine": predicted["before"]["mine"]}
 
 
 def test_plan_of_a_window_skips_series_masters_and_meetings_of_others():
