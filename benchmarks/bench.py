@@ -298,6 +298,19 @@ def single_task(runner, name, extra, cold):
     return tasks[-1]["seconds"], graph_record(runner.emu)
 
 
+def import_costs():
+    """Median cumulative import time of requests and msal in this interpreter (python -X importtime), 5 runs."""
+    found = {"requests": [], "msal": []}
+    for _round in range(5):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import requests, msal"], capture_output=True,
+                              text=True, check=True)
+        for line in proc.stderr.splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) == 3 and parts[2] in found:
+                found[parts[2]].append(int(parts[1]) / 1000.0)
+    return ", ".join("%s %.0f ms" % (name, statistics.median(times)) for name, times in found.items() if times)
+
+
 def single_tasks(runner, repeat, extra):
     """Every single task once per round, for `repeat` rounds: interleaved, so that the drift of a shared
     machine reaches them all alike. Returns {key: [seconds per round]} and {key: last record}."""
@@ -362,6 +375,8 @@ def main():
               % (warm / uri, rounds[0], rounds[-1]), flush=True)
         print("where the time goes: module start (input refused) %.2f s over ping; the cancel's own work %.2f s over "
               "module start, of which %.0f ms is the emulator's round trip" % (start - ping, warm - start, rtt * 1000), flush=True)
+        print("  of the module start, importing requests (the one HTTP stack) and msal (its token cache) in the module's "
+              "interpreter: %s" % import_costs(), flush=True)
         if warm > 1.15 * uri:
             failures.append("single cancel: %.2f s, above 1.15 x one uri POST = %.2f s" % (warm, 1.15 * uri))
 
