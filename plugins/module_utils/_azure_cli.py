@@ -21,6 +21,7 @@ import subprocess
 
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import (
     AuthenticationError, ConfigurationError, redact, register_secret)
+from ansible_collections.graphops.msgraph.plugins.module_utils._permissions import token_claims
 
 AZ_NOT_FOUND = ("auth_source=cli needs the Azure CLI: no 'az' executable on PATH of the host that runs the module "
                 "(install it and run 'az login', or choose another auth_source)")
@@ -62,8 +63,7 @@ class AzureCliCredentialMixin:
 
     def is_delegated(self):
         # az login as a user gives a delegated token; a service principal login an app token.
-        from ansible_collections.graphops.msgraph.plugins.module_utils._graph_auth import _jwt_claims
-        return "scp" in _jwt_claims(self.get_token())
+        return "scp" in (token_claims(self.get_token()) or {})
 
     def _acquire(self):
         command = az_command(self.cloud.graph_endpoint, self.params.get("tenant_id"))

@@ -16,9 +16,6 @@ never share a cache. MSAL talks through the module run's one requests session (_
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 
 from urllib.parse import urlsplit
@@ -32,6 +29,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._credential_sourc
     select_auth_method,
 )
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import AuthenticationError, ConfigurationError, redact, register_secret
+from ansible_collections.graphops.msgraph.plugins.module_utils._permissions import token_claims
 from ansible_collections.graphops.msgraph.plugins.module_utils._token_cache import (
     TokenCacheFile,
     cache_folder,
@@ -40,17 +38,6 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._token_cache impo
 )
 
 _SECRET_OPTIONS = ("client_secret", "client_certificate_password", "password", "access_token")
-
-
-def _jwt_claims(token):
-    """Decode a JWT payload without verifying it (only to tell delegated from app-only tokens)."""
-    try:
-        payload = token.split(".")[1]
-        payload += "=" * (-len(payload) % 4)
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
-        return claims if isinstance(claims, dict) else {}
-    except (IndexError, ValueError, UnicodeError, binascii.Error):
-        return {}
 
 
 # ---------------------------------------------------------------------------- credentials
@@ -377,7 +364,7 @@ class AccessTokenCredential(_Credential):
         return None  # a token given as is is never cached
 
     def is_delegated(self):
-        return "scp" in _jwt_claims(self.params["access_token"])
+        return "scp" in (token_claims(self.params["access_token"]) or {})
 
     def _acquire(self):
         return self.params["access_token"]

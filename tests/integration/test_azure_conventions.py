@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-import requests
+from playbook_runner import app_token
 
 BUSINESS_ID = "contosoclinic@contoso.example"
 APPOINTMENT_ID = "AAMkAD5gD_eusNSOjbVuS1xDH0q0vkNJ9Cej-UrzqXIM_HueE=="
@@ -29,17 +29,6 @@ PLAYBOOK = os.path.join(REPO, "playbooks", "cancel_booking_appointment.yml")
 def info_task(**args):
     args = dict({"business_id": BUSINESS_ID, "appointment_id": APPOINTMENT_ID}, **args)
     return {"name": "Read one appointment", "graphops.msgraph.booking_appointment_info": args, "register": "info"}
-
-
-def app_token(conn):
-    """An app-only token, fetched by hand: what the stand-in az hands out."""
-    answer = requests.post(
-        "%s/%s/oauth2/v2.0/token" % (conn["authority_host"], conn["tenant_id"]),
-        data={"grant_type": "client_credentials", "client_id": conn["apps"]["secret"]["client_id"],
-              "client_secret": conn["apps"]["secret"]["client_secret"], "scope": conn["graph_endpoint"] + "/.default"},
-        verify=conn["ca_path"], timeout=30)
-    answer.raise_for_status()
-    return answer.json()["access_token"]
 
 
 def assert_no_secret(runner, output, secrets):

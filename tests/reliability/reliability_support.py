@@ -14,8 +14,6 @@ import json
 import re
 import time
 
-import requests
-
 from emulator.graph.store import derive_immutable_id
 from emulator.graph.testing import load_fixture
 
@@ -114,17 +112,6 @@ def cancel_regex(item):
 def read_regex(item):
     """The first read of an item (for an event, by the id the task was given; the probe uses the immutable id)."""
     return re.escape("/" + item.id) + "$"
-
-
-def app_token(conn):
-    """An app-only token fetched by hand, for a third party acting while a task runs."""
-    answer = requests.post(
-        "%s/%s/oauth2/v2.0/token" % (conn["authority_host"], conn["tenant_id"]),
-        data={"grant_type": "client_credentials", "client_id": conn["apps"]["secret"]["client_id"],
-              "client_secret": conn["apps"]["secret"]["client_secret"], "scope": conn["graph_endpoint"] + "/.default"},
-        verify=conn["ca_path"], timeout=30)
-    answer.raise_for_status()
-    return answer.json()["access_token"]
 
 
 class Case:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulator.api import http_date
 import reliability_support as rs
-from playbook_runner import connection_defaults
+from playbook_runner import app_token, connection_defaults
 
 SHAPES = [("booking", "single"), ("booking", "bulk"), ("event", "single"), ("event", "bulk")]
 BULK = 3  # items of a bulk case; the fault strikes the middle one (or the $batch carrying it)
@@ -312,7 +312,7 @@ def test_the_checks_see_a_notification_sent_twice(emu):
     """The suite's own yardstick: a cancel re-sent by hand to an event in Deleted Items notifies again
     (the emulator's pessimistic reading), and check_first_run reports it, so a double can not pass unseen."""
     items = rs.seed_items(emu, "event", "Dup", 1)
-    token = rs.app_token(emu.conn)
+    token = app_token(emu.conn)
     url = "%s/v1.0/users/%s/events/%s/cancel" % (emu.conn["graph_endpoint"], rs.ORGANIZER, items[0].target_id)
     for _attempt in range(2):
         answer = requests.post(url, json={"Comment": "twice"}, headers={"Authorization": "Bearer " + token},
