@@ -202,8 +202,9 @@ class _MsalAppCredential(_Credential):
         if self._app is None and not self._fast_disabled:
             # Building the application fetches the tenant's OpenID configuration: a token already in
             # this credential's cache (the search acquire_token_for_client makes first) needs none.
+            # MSAL files a token under the authority's host name, without a port (its "environment").
             token = find_access_token(self._token_cache(msal), msal, self.params["client_id"],
-                                      urlsplit(self.cloud.authority_host).netloc.lower(), self.cloud.scope)
+                                      urlsplit(self.cloud.authority_host).hostname, self.cloud.scope)
             if token is not None:
                 register_secret(token)
                 return token

@@ -133,6 +133,11 @@ def test_two_tasks_share_one_token_and_the_cache_is_private(emu, playbook):
     first = playbook.run([info_task(), dict(info_task(), name="Read it again")], module_defaults=defaults)
     assert first.returncode == 0, first.stdout[-5000:]
     assert len(emu.token_requests()) == 1, json.dumps(emu.token_requests())
+    # The second task found the token in the cache before building an MSAL application: the
+    # tenant's OpenID configuration was fetched once, by the first task (the emulator's port is
+    # not 443, and MSAL files the token under the host name alone).
+    discovery = [r for r in emu.http_requests() if r["path"].endswith("/.well-known/openid-configuration")]
+    assert len(discovery) == 1, json.dumps(emu.http_requests())
 
     caches = cache_files(playbook)
     assert caches, "the default token cache was not written under HOME: %s" % list(files_written(playbook))

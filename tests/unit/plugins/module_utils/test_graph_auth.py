@@ -183,8 +183,8 @@ def _scripted_session(identity, verify=True):
 
 
 def _secret_params(cache, **kw):
-    return _params(tenant_id="tid", client_id="cid", client_secret=SECRET, authority_host="https://login.test",
-                   graph_endpoint="https://graph.test", token_cache_path=cache, **kw)
+    return _params(**dict(dict(tenant_id="tid", client_id="cid", client_secret=SECRET, authority_host="https://login.test",
+                               graph_endpoint="https://graph.test", token_cache_path=cache), **kw))
 
 
 def test_client_secret_token_and_cache(tmp_path):
@@ -238,18 +238,20 @@ def test_invalidate_drops_token_from_cache(tmp_path):
     assert "at-1" not in content and "at-2" in content
 
 
-def test_warm_cache_needs_no_request(tmp_path):
+@pytest.mark.parametrize("authority_host", ["https://login.test", "https://login.test:8443"])
+def test_warm_cache_needs_no_request(tmp_path, authority_host):
     """A second task finds the cached token through the cache's public search(): no HTTP at all
-    (not even MSAL's tenant discovery), and no MSAL application is built."""
+    (not even MSAL's tenant discovery), and no MSAL application is built. MSAL files the token
+    under the host name without the port, so an authority on another port finds it too."""
     cache_dir = str(tmp_path / "cache")
-    identity = FakeIdentity()
-    build_credential(_secret_params(cache_dir), session=_scripted_session(identity)[0]).get_token()
+    identity = FakeIdentity(host=authority_host)
+    build_credential(_secret_params(cache_dir, authority_host=authority_host), session=_scripted_session(identity)[0]).get_token()
     session, adapter = _scripted_session(identity)
-    warm = build_credential(_secret_params(cache_dir), session=session)
+    warm = build_credential(_secret_params(cache_dir, authority_host=authority_host), session=session)
     assert warm.get_token() == "at-1"
     assert adapter.requests == [] and warm.token_requests == 0 and len(identity.token_posts) == 1
     # Another scope (cloud), app or tenant finds nothing usable in the file: MSAL asks.
-    params = _secret_params(cache_dir)
+    params = _secret_params(cache_dir, authority_host=authority_host)
     params["client_id"] = "cid2"
     other = build_credential(params, session=_scripted_session(identity)[0])
     assert other.get_token() == "at-2" and other.token_requests == 1
