@@ -488,7 +488,7 @@ def main():
         result["permission_note"] = note
     client = gm.client()
     with gm.graph_step("Resolving match.staff_email and match.service_name failed", result):
-        resolve_names(client, selection, gm.params["match"], "match.")  # issue 18: names -> ids, before any write
+        resolve_names(client, selection, gm.params["match"], "match.", "nothing was cancelled")  # issue 18: names -> ids, before any write
     # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
     read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
     # Outside check mode the reads that decide and the cancels run under the business's lock (issue 16).
