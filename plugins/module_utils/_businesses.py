@@ -62,12 +62,19 @@ def _one(items, key, wanted, option, what, business_id, outcome):
 def resolve_names(client, selection, source, prefix, outcome):
     """Set selection.filters' staff_member_id / service_id from source's staff_email / service_name.
 
-    Reads only what is named; raises InvalidInputError naming prefix + option for a name that
-    resolves to no item or to several, its message ending with outcome (what the task therefore
+    Reads only what is named; raises InvalidInputError naming prefix + option for a blank name
+    (before any request) and for a name that resolves to no item or to several, its message ending with outcome (what the task therefore
     did not do: "nothing was cancelled", "no appointment was read").
     """
     if not source:
         return selection
+    for key in ("staff_email", "service_name"):
+        # A blank name is refused rather than ignored: ignored, it would widen the selection to every
+        # appointment in the window (all of them cancelled), where a blank id is refused by validate_id.
+        if source.get(key) is not None and not source[key].strip():
+            raise InvalidInputError("%s%s: a blank value names no %s; %s"
+                                    % (prefix, key, "staff member" if key == "staff_email" else "service", outcome),
+                                    option=prefix + key)
     if source.get("staff_email"):
         staff = list_staff_members(client, selection.business_id)
         selection.filters["staff_member_id"] = _one(staff, "email_address", source["staff_email"], prefix + "staff_email",

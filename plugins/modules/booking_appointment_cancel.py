@@ -77,14 +77,14 @@ options:
         description:
           - Only appointments assigned to the staff member with this e-mail address, resolved to
             its id through the business' staff members before anything is cancelled.
-          - An address no staff member has fails naming it, and nothing is cancelled.
+          - An address no staff member has, or a blank one, fails naming it, and nothing is cancelled.
           - Mutually exclusive with O(match.staff_member_id).
         type: str
         version_added: 0.2.0
       service_name:
         description:
           - Only appointments of the service with this name (case-insensitive), resolved to its id
-            before anything is cancelled; an unknown or ambiguous name fails naming it, and nothing is cancelled.
+            before anything is cancelled; an unknown, ambiguous or blank name fails naming it, and nothing is cancelled.
           - Mutually exclusive with O(match.service_id).
         type: str
         version_added: 0.2.0

@@ -65,14 +65,14 @@ options:
       - Only appointments assigned to the staff member with this e-mail address (compared
         case-insensitively), resolved to its id through the business' staff members before any
         appointment is read.
-      - An address no staff member has fails naming it, and no appointment is read.
+      - An address no staff member has, or a blank one, fails naming it, and no appointment is read.
       - Mutually exclusive with O(staff_member_id).
     type: str
     version_added: 0.2.0
   service_name:
     description:
       - Only appointments of the service with this name (case-insensitive), resolved to its id
-        before any appointment is read; an unknown or ambiguous name fails naming it, and no appointment is read.
+        before any appointment is read; an unknown, ambiguous or blank name fails naming it, and no appointment is read.
       - Mutually exclusive with O(service_id).
     type: str
     version_added: 0.2.0

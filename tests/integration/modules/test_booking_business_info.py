@@ -132,3 +132,16 @@ def test_info_name_and_id_are_mutually_exclusive(emu, capsys, args, pair):
     failed, result = run(emu, booking_appointment_info, dict(business_id=BUSINESS, **dict(WEEK, **args)), capsys, kind="readonly")
     assert failed and result["msg"] == "parameters are mutually exclusive: " + pair, result
     assert emu.http_requests() == []  # refused by the argument spec: not even a token request
+
+
+@pytest.mark.parametrize("module,args,option", [
+    (booking_appointment_cancel, dict(match=dict(WEEK, staff_email="")), "match.staff_email"),
+    (booking_appointment_cancel, dict(match=dict(WEEK, service_name=" ")), "match.service_name"),
+    (booking_appointment_info, dict(WEEK, staff_email=""), "staff_email"),
+    (booking_appointment_info, dict(WEEK, service_name=" "), "service_name"),
+])
+def test_blank_name_is_refused_not_ignored(emu, capsys, module, args, option):
+    """Ignored, a blank name would select every appointment of the window: the cancel module would cancel them all."""
+    failed, result = run(emu, module, dict(business_id=BUSINESS, **args), capsys)
+    assert failed and result["msg"].startswith(option + ": a blank value"), result
+    assert emu.requests() == [] and emu.notifications() == []

@@ -79,3 +79,16 @@ def test_ambiguous_name_fails_listing_the_ids():
     text = str(info.value)
     assert info.value.option == "service_name" and "2 services named 'follow-up VISIT'" in text
     assert "(ids svc-2, svc-3); give the id instead; no appointment was read" in text, text
+
+
+@pytest.mark.parametrize("prefix,outcome", [("match.", "nothing was cancelled"), ("", "no appointment was read")])
+@pytest.mark.parametrize("source,option", [({"staff_email": ""}, "staff_email"), ({"staff_email": "  "}, "staff_email"),
+                                           ({"service_name": ""}, "service_name"),
+                                           ({"staff_email": "adele.vance@contoso.example", "service_name": " "}, "service_name")])
+def test_blank_name_is_refused_before_any_request(prefix, outcome, source, option):
+    """Ignored, a blank name would select every appointment of the window; matched, "  " would find a staff member without an address."""
+    client = FakeClient()
+    with pytest.raises(InvalidInputError) as info:
+        resolve_names(client, selection(), source, prefix, outcome)
+    assert info.value.option == prefix + option and str(info.value).startswith(prefix + option + ": a blank value")
+    assert str(info.value).endswith("; " + outcome) and client.sent == []
