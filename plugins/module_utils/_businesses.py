@@ -6,7 +6,9 @@
 # This module_utils is PRIVATE to the graphops.msgraph collection. It may change without notice.
 
 """Booking businesses, staff members and services by name (issue 18): booking_business_info, and
-the Bookings match.staff_email / match.service_name resolved to ids before anything is cancelled.
+the Bookings staff_email / service_name (booking_appointment_cancel's match.staff_email /
+match.service_name, booking_appointment_info's staff_email / service_name) resolved to ids before
+any appointment is read or cancelled.
 
 https://learn.microsoft.com/graph/api/solutions-list-bookingbusinesses (only id and displayName
 come back), bookingbusiness-list-staffmembers, bookingbusiness-list-services. A name that matches
@@ -44,32 +46,41 @@ def list_services(client, business_id):
             for s in client.get_all(build_path(SERVICES_PATH, business_id=business_id))]
 
 
-def _one(items, key, wanted, option, what, business_id):
+def _one(items, key, wanted, option, what, business_id, outcome):
     hits = [i for i in items if (i.get(key) or "").strip().lower() == wanted.strip().lower()]
     if len(hits) == 1:
         return hits[0]["id"]
     known = ", ".join(sorted(repr(i.get(key)) for i in items if i.get(key))) or "none"
     if not hits:
-        raise InvalidInputError("%s: booking business %s has no %s %r (it has: %s); nothing was cancelled"
-                                % (option, business_id, what, wanted, known), option=option)
-    raise InvalidInputError("%s: booking business %s has %d %ss named %r (ids %s); give the id instead; nothing was cancelled"
-                            % (option, business_id, len(hits), what, wanted, ", ".join(h["id"] for h in hits)), option=option)
+        raise InvalidInputError("%s: booking business %s has no %s %r (it has: %s); %s"
+                                % (option, business_id, what, wanted, known, outcome), option=option)
+    raise InvalidInputError("%s: booking business %s has %d %ss named %r (ids %s); give the id instead; %s"
+                            % (option, business_id, len(hits), what, wanted, ", ".join(h["id"] for h in hits), outcome),
+                            option=option)
 
 
-def resolve_names(client, selection, source, prefix):
+def resolve_names(client, selection, source, prefix, outcome):
     """Set selection.filters' staff_member_id / service_id from source's staff_email / service_name.
 
-    Reads only what is named; raises InvalidInputError naming prefix + option for a name that
-    resolves to no item or to several.
+    Reads only what is named; raises InvalidInputError naming prefix + option for a blank name
+    (before any request) and for a name that resolves to no item or to several, its message ending with outcome (what the task therefore
+    did not do: "nothing was cancelled", "no appointment was read").
     """
     if not source:
         return selection
+    for key in ("staff_email", "service_name"):
+        # A blank name is refused rather than ignored: ignored, it would widen the selection to every
+        # appointment in the window (all of them cancelled), where a blank id is refused by validate_id.
+        if source.get(key) is not None and not source[key].strip():
+            raise InvalidInputError("%s%s: a blank value names no %s; %s"
+                                    % (prefix, key, "staff member" if key == "staff_email" else "service", outcome),
+                                    option=prefix + key)
     if source.get("staff_email"):
         staff = list_staff_members(client, selection.business_id)
         selection.filters["staff_member_id"] = _one(staff, "email_address", source["staff_email"], prefix + "staff_email",
-                                                    "staff member with e-mail", selection.business_id)
+                                                    "staff member with e-mail", selection.business_id, outcome)
     if source.get("service_name"):
         services = list_services(client, selection.business_id)
         selection.filters["service_id"] = _one(services, "name", source["service_name"], prefix + "service_name", "service",
-                                               selection.business_id)
+                                               selection.business_id, outcome)
     return selection

@@ -77,14 +77,14 @@ options:
         description:
           - Only appointments assigned to the staff member with this e-mail address, resolved to
             its id through the business' staff members before anything is cancelled.
-          - An address no staff member has fails naming it, and nothing is cancelled.
+          - An address no staff member has, or a blank one, fails naming it, and nothing is cancelled.
           - Mutually exclusive with O(match.staff_member_id).
         type: str
         version_added: 0.2.0
       service_name:
         description:
           - Only appointments of the service with this name (case-insensitive), resolved to its id
-            before anything is cancelled; an unknown or ambiguous name fails naming it, and nothing is cancelled.
+            before anything is cancelled; an unknown, ambiguous or blank name fails naming it, and nothing is cancelled.
           - Mutually exclusive with O(match.service_id).
         type: str
         version_added: 0.2.0
@@ -488,7 +488,7 @@ def main():
         result["permission_note"] = note
     client = gm.client()
     with gm.graph_step("Resolving match.staff_email and match.service_name failed", result):
-        resolve_names(client, selection, gm.params["match"], "match.")  # issue 18: names -> ids, before any write
+        resolve_names(client, selection, gm.params["match"], "match.", "nothing was cancelled")  # issue 18: names -> ids, before any write
     # One appointment is read and cancelled in one round trip, unless approved_ids must be consulted first.
     read_only = gm.check_mode or (approved is not None and not (selection.ids and set(selection.ids) <= approved))
     # Outside check mode the reads that decide and the cancels run under the business's lock (issue 16).

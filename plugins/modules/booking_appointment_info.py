@@ -60,6 +60,22 @@ options:
     description:
       - Only appointments assigned to this staff member id.
     type: str
+  staff_email:
+    description:
+      - Only appointments assigned to the staff member with this e-mail address (compared
+        case-insensitively), resolved to its id through the business' staff members before any
+        appointment is read.
+      - An address no staff member has, or a blank one, fails naming it, and no appointment is read.
+      - Mutually exclusive with O(staff_member_id).
+    type: str
+    version_added: 0.2.0
+  service_name:
+    description:
+      - Only appointments of the service with this name (case-insensitive), resolved to its id
+        before any appointment is read; an unknown, ambiguous or blank name fails naming it, and no appointment is read.
+      - Mutually exclusive with O(service_id).
+    type: str
+    version_added: 0.2.0
 extends_documentation_fragment:
   - graphops.msgraph.graph
   - graphops.msgraph.attributes
@@ -69,6 +85,7 @@ notes:
     with a user token the delegated permission C(BookingsAppointment.ReadWrite.All), C(Bookings.Read.All) or higher.
     They are read from the token (C(roles) or C(scp)) before the first request; without one of them the task fails
     before sending anything. A 403 from Graph names them too.
+  - O(staff_email) and O(service_name) cost one more request each (the business' staff members, its services).
   - An O(appointment_id) Graph calls malformed (HTTP 400 C(ErrorInvalidIdMalformed)) fails the task naming it.
   - The filters are applied by the module, because Graph does not document C($filter) on Bookings appointments as reliable.
   - Microsoft Bookings is not offered in the C(china) (21Vianet) cloud; the module fails there before sending any request.
@@ -81,6 +98,8 @@ seealso:
   - name: "Get bookingAppointment (Microsoft Graph)"
     description: The Graph call used to read one appointment.
     link: https://learn.microsoft.com/graph/api/bookingappointment-get
+  - module: graphops.msgraph.booking_business_info
+    description: The staff members and services of a business, with the e-mail addresses and names O(staff_email) and O(service_name) take.
 author:
   - graphops.msgraph contributors (@graphops)
 """
@@ -105,6 +124,16 @@ EXAMPLES = r"""
 - name: Show who has an appointment with that staff member that day
   ansible.builtin.debug:
     msg: "{{ day.appointments | map(attribute='customers') | flatten | map(attribute='name') | list }}"
+
+- name: List a week's flu vaccinations by one staff member, both given by name instead of id
+  graphops.msgraph.booking_appointment_info:
+    business_id: contosoclinic@contoso.example
+    start: "2027-03-01"
+    end: "2027-03-07"
+    time_zone: Europe/London
+    staff_email: isaiah.langer@contoso.example
+    service_name: Flu vaccination
+  register: flu
 """
 
 RETURN = r"""
@@ -178,6 +207,7 @@ appointments:
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_module import GraphModule
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphError
 from ansible_collections.graphops.msgraph.plugins.module_utils._local_time import add_local_times
+from ansible_collections.graphops.msgraph.plugins.module_utils._businesses import resolve_names
 from ansible_collections.graphops.msgraph.plugins.module_utils import _bookings as bookings
 from ansible_collections.graphops.msgraph.plugins.module_utils import _review as review
 
@@ -189,12 +219,16 @@ ARGUMENT_SPEC = dict(
     customer_email=dict(type="str"),
     service_id=dict(type="str"),
     staff_member_id=dict(type="str"),
+    staff_email=dict(type="str"),
+    service_name=dict(type="str"),
     time_zone=dict(type="str"),
 )
+MUTUALLY_EXCLUSIVE = [("appointment_id", "start"), ("appointment_id", "end"),
+                      ("staff_member_id", "staff_email"), ("service_id", "service_name")]
 
 
 def main():
-    gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("appointment_id", "start"), ("appointment_id", "end")],
+    gm = GraphModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE,
                      required_one_of=[("appointment_id", "start")], required_together=[("start", "end")],
                      supports_check_mode=True)
     selection = gm.validated(bookings.info_selection, gm.params)
@@ -206,6 +240,8 @@ def main():
     if note:
         result["permission_note"] = note
     client = gm.client()
+    with gm.graph_step("Resolving staff_email and service_name failed", result):
+        resolve_names(client, selection, gm.params, "", "no appointment was read")  # issue 18: names -> ids first
     with gm.graph_step(reading, result):
         try:
             found = bookings.find_appointments(client, selection)
