@@ -104,9 +104,12 @@ class Runtime:
             return self._done(request, mailbox, api.graph_error(
                 429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.", request, {"Retry-After": "1"}))
         try:
-            if self.service_ms and charge_service:
-                time.sleep(self.service_ms / 1000.0)
+            started = time.monotonic()
             response = handler(request)
+            if self.service_ms and charge_service:
+                # The model's service time is the whole operation, the emulator's own work included:
+                # an operation takes service_ms, not service_ms plus this process's CPU time.
+                time.sleep(max(0.0, self.service_ms / 1000.0 - (time.monotonic() - started)))
         finally:
             self._release(mailbox)
         return self._done(request, mailbox, self._after(request, rule, response))
