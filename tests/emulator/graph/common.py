@@ -91,17 +91,12 @@ def _selected(raw):
     return frozenset(name.strip().lower() for name in raw.split(",") if name.strip()) | {"id"}
 
 
-def keeps(wanted, key):
-    """Whether $select (as selected() gives it) keeps a property: listed ones and @odata annotations."""
-    return wanted is None or key.lower() in wanted or key.startswith("@odata")
-
-
 def select(item, req):
     """$select: only the listed properties, plus id (and @odata annotations)."""
     wanted = selected(req)
     if wanted is None:
         return item
-    return {k: v for k, v in item.items() if keeps(wanted, k)}
+    return {k: v for k, v in item.items() if k.lower() in wanted or k.startswith("@odata")}
 
 
 def base_url(req, runtime):

@@ -106,7 +106,8 @@ def render(rec, req, day=None, occ_times=None, memo=None):
 
 def _render_stored(rec, req, master_id):
     wanted = common.selected(req)
-    out = {k: common.clone(v) for k, v in rec.data.items() if not k.startswith("_") and common.keeps(wanted, k)}
+    out = {k: common.clone(v) for k, v in rec.data.items()
+           if not k.startswith("_") and (wanted is None or k.lower() in wanted or k.startswith("@odata"))}  # as common.select
     out["id"] = master_id
     out["start"] = common.outlook_dtz(common.dtz_to_utc(rec.data["start"]))
     out["end"] = common.outlook_dtz(common.dtz_to_utc(rec.data["end"]))

@@ -94,7 +94,7 @@ def live_occurrences(master, win_start, win_end):
     for day in occurrence_dates(master, (win_end + datetime.timedelta(days=1)).date()):
         occ_start = datetime.datetime.combine(day, at)  # as occurrence_times(master, day)
         occ_end = occ_start + length
-        if day.isoformat() not in cancelled and common.overlaps(occ_start, occ_end, win_start, win_end):
+        if common.overlaps(occ_start, occ_end, win_start, win_end) and not (cancelled and day.isoformat() in cancelled):
             out.append((day, occ_start, occ_end))
     return out
 
