@@ -95,6 +95,11 @@ def run_once(runner, fixture, events):
         first = http[0]["ts"]
         for entry in http:
             print("  +%.3f s %s %s" % (entry["ts"] - first, entry["method"], entry["path"][:90]))
+        # Where the task's time went: before its first request (module start, credential, lock), from
+        # that request's arrival to the last Graph operation done, and after (answer, result, Ansible).
+        task, done = tasks[-1], max(r["ts"] for r in emu.call("GET", "requests"))
+        print("  task: %.3f s to the first request, %.3f s of requests, %.3f s after the last operation" % (
+            first - task["wall_start"], done - first, task["wall_end"] - done))
     return tasks[-1]["seconds"], record, len(sent), problems
 
 

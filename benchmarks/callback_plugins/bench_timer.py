@@ -39,11 +39,13 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._close()
-        self._current = {"name": task.get_name(), "start": time.monotonic()}
+        # wall_start and wall_end (time.time()) place the task against the emulator's record (BENCH_TRACE).
+        self._current = {"name": task.get_name(), "start": time.monotonic(), "wall_start": time.time()}
 
     def _result(self, result, *args, **kwargs):
         if self._current is not None:
             self._current["end"] = time.monotonic()
+            self._current["wall_end"] = time.time()
 
     v2_runner_on_ok = v2_runner_on_failed = v2_runner_on_skipped = v2_runner_on_unreachable = _result
 

@@ -80,17 +80,20 @@ def locate(mbx, event_id, match):
     return rec, day
 
 
-def render(rec, req, day=None, occ_times=None):
+def render(rec, req, day=None, occ_times=None, memo=None):
+    """The event (or its occurrence on `day`) as Graph answers it; callers still apply common.select.
+
+    Stored properties $select drops are not copied. `memo`, a dict shared by the renders of one
+    answer, copies each event's stored properties once however many of its occurrences the answer
+    holds (a calendarView page of weekly series renders the same master hundreds of times)."""
     immutable = req.wants_immutable_ids()
     master_id = rec.immutable_id if immutable else rec.default_id
-    out = {k: common.clone(v) for k, v in rec.data.items() if not k.startswith("_")}
-    out["id"] = master_id
-    out["start"] = common.outlook_dtz(common.dtz_to_utc(rec.data["start"]))
-    out["end"] = common.outlook_dtz(common.dtz_to_utc(rec.data["end"]))
-    if out.get("type") == "seriesMaster":
-        out["cancelledOccurrences"] = ["OID.%s.%s" % (master_id, d) for d in rec.data["_cancelledDates"]]
-    else:
-        out["cancelledOccurrences"] = []
+    base = memo.get(rec.immutable_id) if memo is not None else None
+    if base is None:
+        base = _render_stored(rec, req, master_id)
+        if memo is not None:
+            memo[rec.immutable_id] = base
+    out = dict(base)
     if day is not None:
         start, end = occ_times or rec_mod.occurrence_times(rec, day)
         out.update({
@@ -101,8 +104,22 @@ def render(rec, req, day=None, occ_times=None):
     return out
 
 
-def _renderer(rec, req, day=None, occ_times=None):
-    return lambda: render(rec, req, day, occ_times)
+def _render_stored(rec, req, master_id):
+    wanted = common.selected(req)
+    out = {k: common.clone(v) for k, v in rec.data.items()
+           if not k.startswith("_") and (wanted is None or k.lower() in wanted or k.startswith("@odata"))}  # as common.select
+    out["id"] = master_id
+    out["start"] = common.outlook_dtz(common.dtz_to_utc(rec.data["start"]))
+    out["end"] = common.outlook_dtz(common.dtz_to_utc(rec.data["end"]))
+    if out.get("type") == "seriesMaster":
+        out["cancelledOccurrences"] = ["OID.%s.%s" % (master_id, d) for d in rec.data["_cancelledDates"]]
+    else:
+        out["cancelledOccurrences"] = []
+    return out
+
+
+def _renderer(rec, req, memo, day=None, occ_times=None):
+    return lambda: render(rec, req, day, occ_times, memo)
 
 
 def _window(req):
@@ -146,7 +163,7 @@ def calendar_view(svc, req, match):
     win_start, win_end, err = _window(req)
     if err:
         return err
-    rows = []
+    rows, memo = [], {}
     with svc.store.lock:
         cal_id = mbx.default_calendar_id
         for rec in mbx.events.values():
@@ -155,11 +172,12 @@ def calendar_view(svc, req, match):
             # Rendered lazily (common.page renders the page it answers only): a year of weekly series
             # is thousands of rows, and the emulator's own CPU is not part of the latency model.
             if rec.data.get("type") == "seriesMaster":
-                rows.extend((start, _renderer(rec, req, day, (start, end))) for day, start, end in rec_mod.live_occurrences(rec, win_start, win_end))
+                rows.extend((start, _renderer(rec, req, memo, day, (start, end)))
+                            for day, start, end in rec_mod.live_occurrences(rec, win_start, win_end))
             else:
                 start, end = common.dtz_to_utc(rec.data["start"]), common.dtz_to_utc(rec.data["end"])
                 if common.overlaps(start, end, win_start, win_end):
-                    rows.append((start, _renderer(rec, req)))
+                    rows.append((start, _renderer(rec, req, memo)))
         rows.sort(key=lambda row: row[0])
         body, err = common.page(req, svc.runtime, [row[1] for row in rows], DEFAULT_PAGE)
     return err or common.ok(body)
@@ -179,7 +197,8 @@ def instances(svc, req, match):
         items = []
         if rec.data.get("type") == "seriesMaster":
             # A cancelled series (or one in Deleted Items) has no live occurrences left.
-            items = [render(rec, req, d, (s, e)) for d, s, e in rec_mod.live_occurrences(rec, win_start, win_end)]
+            memo = {}
+            items = [render(rec, req, d, (s, e), memo) for d, s, e in rec_mod.live_occurrences(rec, win_start, win_end)]
     body, err = common.page(req, svc.runtime, items, DEFAULT_PAGE)
     return err or common.ok(body)
 

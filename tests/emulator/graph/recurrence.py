@@ -12,6 +12,7 @@ stable, derivable, and either format resolves.
 import base64
 import binascii
 import datetime
+import functools
 
 from emulator.graph import common
 
@@ -44,7 +45,7 @@ def parse_occurrence_id(value):
 
 
 def occurrence_dates(master, until):
-    """Original dates of every occurrence of the series up to (excluding) the date `until`."""
+    """Original dates of every occurrence of the series up to (excluding) the date `until`, as a tuple."""
     rec = master.data.get("recurrence") or {}
     pattern, rng = rec.get("pattern") or {}, rec.get("range") or {}
     first = common.dtz_to_utc(master.data["start"]).date()
@@ -54,18 +55,25 @@ def occurrence_dates(master, until):
         last = datetime.datetime.strptime(rng["endDate"], "%Y-%m-%d").date()
     limit = int(rng.get("numberOfOccurrences") or 0) if rng.get("type") == "numbered" else 0
     interval = max(int(pattern.get("interval") or 1), 1)
-    days = {d.lower() for d in pattern.get("daysOfWeek") or [_DAYS[start.weekday()]]}
+    days = frozenset(d.lower() for d in pattern.get("daysOfWeek") or [_DAYS[start.weekday()]])
+    return _dates(pattern.get("type"), start, last, limit, interval, days, until)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dates(kind, start, last, limit, interval, days, until):
+    # Cached on everything the expansion depends on, so a write to the series (a new range, an
+    # ended series) is a new key: each page of a calendarView no longer re-walks a year day by day.
     week0 = start - datetime.timedelta(days=start.weekday())
     out, day = [], start
     while day < until and (last is None or day <= last) and (not limit or len(out) < limit):
-        if pattern.get("type") == "daily":
+        if kind == "daily":
             hit = (day - start).days % interval == 0
         else:  # weekly (the only other pattern the fixtures use)
             hit = _DAYS[day.weekday()] in days and ((day - week0).days // 7) % interval == 0
         if hit:
             out.append(day)
         day += datetime.timedelta(days=1)
-    return out
+    return tuple(out)
 
 
 def occurrence_times(master, day):
@@ -80,10 +88,13 @@ def live_occurrences(master, win_start, win_end):
     if master.data.get("isCancelled") or master.folder != "calendar":
         return []
     cancelled = set(master.data.get("_cancelledDates", []))
+    start = common.dtz_to_utc(master.data["start"])
+    at, length = start.timetz(), common.dtz_to_utc(master.data["end"]) - start
     out = []
     for day in occurrence_dates(master, (win_end + datetime.timedelta(days=1)).date()):
-        occ_start, occ_end = occurrence_times(master, day)
-        if day.isoformat() not in cancelled and common.overlaps(occ_start, occ_end, win_start, win_end):
+        occ_start = datetime.datetime.combine(day, at)  # as occurrence_times(master, day)
+        occ_end = occ_start + length
+        if common.overlaps(occ_start, occ_end, win_start, win_end) and not (cancelled and day.isoformat() in cancelled):
             out.append((day, occ_start, occ_end))
     return out
 

@@ -219,3 +219,30 @@ def test_recancel_by_immutable_id_notifies_again(svc):
     moved_id = state(svc, "Vendor demo: scheduling suite")["id"]
     assert call(svc, "POST", "/me/events/%s/cancel" % seg(immutable), user_principal(), {"Comment": ""}).status == 202
     assert len(svc.runtime.notifications) == 2 and state(svc, "Vendor demo: scheduling suite")["id"] == moved_id
+
+
+def test_calendar_view_follows_writes_and_answers_copies(svc):
+    """A view expands and renders each series once per answer (events.render's memo, recurrence's cache of
+    dates): the next answer still follows every write, and no answer shares anything with the store."""
+    sync = fixture_event("Weekly team sync")
+    url = "/me/calendarView?%s&$top=100&$select=subject,attendees,start" % WINDOW
+
+    def sync_starts():
+        return [e["start"]["dateTime"][:10] for e in call(svc, "GET", url, user_principal()).body["value"]
+                if e["subject"] == "Weekly team sync"]
+
+    assert len(sync_starts()) == 9
+    ended = {"recurrence": dict(sync["recurrence"], range=dict(sync["recurrence"]["range"], endDate="2027-03-15"))}
+    assert call(svc, "PATCH", "/me/events/" + seg(sync["id"]), user_principal(), ended).status == 200
+    assert sync_starts() == ["2027-03-01", "2027-03-08", "2027-03-15"]
+    call(svc, "POST", "/me/events/%s/cancel" % seg(next(
+        e["id"] for e in call(svc, "GET", "/me/events/%s/instances?%s" % (seg(sync["id"]), WINDOW), user_principal()).body["value"]
+        if e["start"]["dateTime"].startswith("2027-03-08"))), user_principal(), {"Comment": "not this week"})
+    assert sync_starts() == ["2027-03-01", "2027-03-15"]
+    answer = call(svc, "GET", url, user_principal()).body["value"]
+    answer[0]["attendees"].append({"emailAddress": {"address": "intruder@example.net"}})
+    answer[0]["subject"] = "changed by the caller"
+    again = call(svc, "GET", url, user_principal()).body["value"]
+    assert again[0]["subject"] != "changed by the caller"
+    assert "intruder@example.net" not in [a["emailAddress"]["address"] for e in again for a in e.get("attendees") or []]
+    assert set(again[0]) == {"id", "subject", "attendees", "start"}
