@@ -316,13 +316,16 @@ def import_costs():
     ansible.module_utils.basic as in the module), and the module's own code (the module and its
     module_utils, self time) compiled from source as on the target, where AnsiballZ imports them
     from a zip and no bytecode cache applies."""
-    costs = {"requests": [], "msal": [], "our code": []}
+    costs = {"requests": [], "msal": [], "our code": [], "uri's ansible.module_utils.urls, for comparison": []}
     module = "ansible_collections.graphops.msgraph.plugins.modules.booking_appointment_cancel"
     for _round in range(5):
         found = _import_times("import ansible.module_utils.basic, requests, msal")  # in the order the module imports them
         for name in ("requests", "msal"):
             if name in found:
                 costs[name].append(found[name][1])
+        found = _import_times("import ansible.module_utils.basic, ansible.module_utils.urls")
+        if "ansible.module_utils.urls" in found:
+            costs["uri's ansible.module_utils.urls, for comparison"].append(found["ansible.module_utils.urls"][1])
         with tempfile.TemporaryDirectory() as empty:
             env = dict(os.environ, PYTHONPYCACHEPREFIX=empty, PYTHONDONTWRITEBYTECODE="1")
             found = _import_times("import " + module, env)
