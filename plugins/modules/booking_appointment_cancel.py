@@ -226,14 +226,14 @@ EXAMPLES = r"""
     cancellation_message: Your appointment is cancelled; please book another time online.
   register: cancelled
 
-- name: Preview the flu vaccinations given by Lynne on one clinic day, by name and in Seattle time
+- name: Preview the flu vaccinations given by Isaiah on one clinic day, by name and in Seattle time
   graphops.msgraph.booking_appointment_cancel:
     business_id: contosoclinic@contoso.example
     match:
-      start: "2027-03-03"
-      end: "2027-03-03"
+      start: "2027-03-04"
+      end: "2027-03-04"
       time_zone: America/Los_Angeles
-      staff_email: lynne.robbins@contoso.example
+      staff_email: isaiah.langer@contoso.example
       service_name: Flu vaccination
   check_mode: true
 

@@ -264,6 +264,22 @@ EXAMPLES = r"""
       date: "2027-03-15"
     comment: No team sync on the 15th.
 
+- name: Offboarding - end Adele's series before her last day, cancel her later meetings
+  graphops.msgraph.calendar_event_cancel:
+    user: adele.vance@contoso.example
+    match:
+      start: "2027-03-20"
+      end: "2028-03-19"
+      time_zone: Europe/Oslo
+      series: end
+      attendees_only: true
+    comment: Adele has left Contoso; please contact her team for follow-ups.
+  register: offboarded
+
+- name: Show which series were ended, cancelled or left
+  ansible.builtin.debug:
+    var: offboarded.series
+
 - name: Cancel the whole series (targeting a series master cancels every occurrence)
   graphops.msgraph.calendar_event_cancel:
     user: adele.vance@contoso.example
@@ -295,22 +311,6 @@ EXAMPLES = r"""
       end: "2027-03-03"
       time_zone: Europe/Oslo
       attendees_only: true
-
-- name: Offboarding - end Adele's series before her last day, cancel her later meetings
-  graphops.msgraph.calendar_event_cancel:
-    user: adele.vance@contoso.example
-    match:
-      start: "2027-03-10"
-      end: "2028-03-10"
-      time_zone: Europe/Oslo
-      series: end
-      attendees_only: true
-    comment: Adele has left Contoso; please contact her team for follow-ups.
-  register: offboarded
-
-- name: Show which series were ended, cancelled or left
-  ansible.builtin.debug:
-    var: offboarded.series
 """
 
 RETURN = r"""

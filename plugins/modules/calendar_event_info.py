@@ -114,11 +114,11 @@ EXAMPLES = r"""
     end: "2027-04-01T00:00:00Z"
     subject: Weekly team sync
 
-- name: List Adele's meetings on one local day in Oslo (daylight-saving change included)
+- name: List Adele's meetings over two local days in Oslo, across the daylight-saving change
   graphops.msgraph.calendar_event_info:
     user: adele.vance@contoso.example
     start: "2027-03-28"
-    end: "2027-03-28"
+    end: "2027-03-29"
     time_zone: Europe/Oslo
 
 # Group calendars take a user's (delegated) token only, with Group.Read.All: here the password
