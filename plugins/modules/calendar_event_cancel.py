@@ -192,6 +192,9 @@ notes:
     mailbox and the process holding it. Check mode takes no lock (it sends nothing).
   - The lock is local to one machine. Two controllers cancelling in the same mailbox at the same time are not
     kept apart, and could notify attendees twice; give each mailbox one controller.
+  - The lock is named by the mailbox as the task gives it. A user named by user principal name in one job and by
+    object id (or as C(/me)) in another gets two locks, so two such tasks at the same time are not kept apart;
+    name each mailbox the same way in every job that cancels in it.
   - When the C(ansible-playbook) process that started the task is gone (killed), the task stops before its next
     cancel and records what it sent in the lock file; the next task on that mailbox warns about it and returns it
     in RV(previous_run).
