@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp, sort_write_outcomes
 from ansible_collections.graphops.msgraph.plugins.module_utils._clouds import CLOUDS
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
@@ -394,17 +394,9 @@ def read_and_cancel(client, business_id, appointment_id, cancellation_message):
 
 
 def sort_cancel_outcomes(outcomes):
-    """Split WriteOutcomes into (done ids, absent ids, [(id, error)] failed)."""
-    done, absent, failed = [], [], []
-    for outcome in outcomes:
-        if outcome.result == "done":
-            done.append(outcome.key)
-        elif outcome.result == "absent" and is_missing_appointment(404, outcome.error):
-            # Gone between our read and the cancel: someone else cancelled it meanwhile.
-            absent.append(outcome.key)
-        else:
-            failed.append((outcome.key, outcome.error))
-    return done, absent, failed
+    """Split WriteOutcomes into (done ids, absent ids, [(id, error)] failed). Absent only when the 404 is
+    the appointment's own: gone between our read and the cancel, someone else cancelled it meanwhile."""
+    return sort_write_outcomes(outcomes, lambda outcome: is_missing_appointment(404, outcome.error))
 
 
 def cancel(client, plan, cancellation_message):

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp, sort_write_outcomes
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound, InvalidInputError
 from ansible_collections.graphops.msgraph.plugins.module_utils._ids import build_path, validate_id, validate_id_list
 from ansible_collections.graphops.msgraph.plugins.module_utils import _recurrence as recurrence
@@ -443,13 +443,10 @@ def cancel(client, plan, comment):
     Fills plan.cancelled, plan.gone_meanwhile and plan.cancel_failures, and sets each summary's result.
     """
     outcomes = client.write_at_most_once([_cancel_op(plan.address, rid, event, comment) for rid, event in plan.to_cancel])
-    for outcome in outcomes:
-        if outcome.result == "done":
-            plan.cancelled.append(outcome.key)
-        elif outcome.result == "absent":
-            plan.gone_meanwhile.append(outcome.key)
-        else:
-            plan.cancel_failures.append((outcome.key, outcome.error))
+    done, absent, failed = sort_write_outcomes(outcomes)
+    plan.cancelled.extend(done)
+    plan.gone_meanwhile.extend(absent)
+    plan.cancel_failures.extend(failed)
     plan.cancelled = plan.with_aliases(plan.cancelled)
     plan.gone_meanwhile = plan.with_aliases(plan.gone_meanwhile)
     by_id = dict((s["id"], s) for s in plan.events)

@@ -58,6 +58,7 @@ from ansible_collections.graphops.msgraph.plugins.module_utils._graph_outcomes i
     ReadOutcome,
     WriteOp,
     WriteOutcome,
+    sort_write_outcomes,
     is_expired_token,
 )
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_session import new_session, transport_failure
@@ -70,7 +71,7 @@ except ImportError:  # the module reports the missing library before any client 
 DEFAULT_MAX_WORKERS = 8
 
 # The operations and outcomes callers exchange with the client are part of its API.
-__all__ = ["GraphClient", "ReadOp", "ReadOutcome", "WriteOp", "WriteOutcome", "new_request_id"]
+__all__ = ["GraphClient", "ReadOp", "ReadOutcome", "WriteOp", "WriteOutcome", "new_request_id", "sort_write_outcomes"]
 
 
 def new_request_id():

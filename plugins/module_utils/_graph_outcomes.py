@@ -38,6 +38,22 @@ WriteOp = namedtuple("WriteOp", "key path body mailbox outlook probe_path probe_
                      defaults=(None, False, None, None, "POST"))
 WriteOutcome = namedtuple("WriteOutcome", "key result status error probed")
 
+
+def sort_write_outcomes(outcomes, absent_when=None):
+    """Split WriteOutcomes into (done keys, absent keys, [(key, error)] failed).
+
+    absent_when(outcome), when given, decides which "absent" results count as absent; the others fail.
+    """
+    done, absent, failed = [], [], []
+    for outcome in outcomes:
+        if outcome.result == "done":
+            done.append(outcome.key)
+        elif outcome.result == "absent" and (absent_when is None or absent_when(outcome)):
+            absent.append(outcome.key)
+        else:
+            failed.append((outcome.key, outcome.error))
+    return done, absent, failed
+
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 RETRY_STATUSES = frozenset((429, 503, 504))

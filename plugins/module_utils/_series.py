@@ -28,7 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp
+from ansible_collections.graphops.msgraph.plugins.module_utils._graph_client import ReadOp, WriteOp, sort_write_outcomes
 from ansible_collections.graphops.msgraph.plugins.module_utils._graph_errors import GraphNotFound
 from ansible_collections.graphops.msgraph.plugins.module_utils import _events as events
 from ansible_collections.graphops.msgraph.plugins.module_utils import _recurrence as recurrence
@@ -206,13 +206,10 @@ def end_series(client, address, work):
                    mailbox=address.mailbox, outlook=True, probe_path=address.event_path(master.get("id") or sid),
                    probe_done=_ended_probe(patched["range"]["endDate"]), method="PATCH")
            for sid, master, patched in work.to_end]
-    for outcome in client.write_at_most_once(ops):
-        if outcome.result == "done":
-            work.ended.append(outcome.key)
-        elif outcome.result == "absent":
-            work.gone_meanwhile.append(outcome.key)
-        else:
-            work.end_failures.append((outcome.key, outcome.error))
+    done, absent, failed = sort_write_outcomes(client.write_at_most_once(ops))
+    work.ended.extend(done)
+    work.gone_meanwhile.extend(absent)
+    work.end_failures.extend(failed)
     for report in work.series:
         if report["action"] == "ended" and report["id"] not in work.ended:
             report["action"] = "failed" if report["id"] not in work.gone_meanwhile else "already_absent"
