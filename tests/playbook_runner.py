@@ -1,13 +1,18 @@
 # Copyright: graphops.msgraph contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """PlaybookRunner: real ansible-playbook runs in an isolated HOME, shared by the end-to-end suites
-(tests/integration, tests/reliability)."""
+(tests/integration, tests/reliability); RecordingRunner also records each task's result."""
 
+import json
 import os
 import subprocess
 
 import requests
 import yaml
+
+
+# The task_record callback (tests only): one JSON line per task result, for RecordingRunner.
+TASK_RECORD_CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reliability", "callback_plugins")
 
 
 def app_token(conn):
@@ -77,3 +82,57 @@ class PlaybookRunner:
         proc = self.start(tasks, *args, env=env, module_defaults=module_defaults)
         stdout, _stderr = proc.communicate()
         return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, None)
+
+
+class Play:
+    """One ansible-playbook run: exit code, output, and each task's record by task name."""
+
+    def __init__(self, proc, records):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.tasks = {}
+        for record in records:
+            self.tasks[record["task"]] = record
+        self.start = min((r["start"] for r in records if r.get("start")), default=0.0)
+
+    def __getitem__(self, name):
+        return self.tasks.get(name)
+
+
+class RecordingRunner(PlaybookRunner):
+    """A PlaybookRunner whose runs also record each task (name, ok/failed, start/end, result)."""
+
+    def __init__(self, conn, tmp_path):
+        super().__init__(conn, tmp_path)
+        self.runs = 0
+
+    def _record_env(self, env):
+        self.runs += 1
+        path = self.tmp_path / ("tasks-%d.jsonl" % self.runs)
+        full = dict(env or {})
+        full.update({"ANSIBLE_CALLBACK_PLUGINS": TASK_RECORD_CALLBACKS,
+                     "ANSIBLE_CALLBACKS_ENABLED": "task_record", "TASK_RECORD_PATH": str(path)})
+        return path, full
+
+    @staticmethod
+    def _records(path):
+        if not path.exists():
+            return []
+        with open(str(path), encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def play(self, tasks, *args, env=None, module_defaults=None):
+        path, full = self._record_env(env)
+        proc = self.run(tasks, *args, env=full, module_defaults=module_defaults)
+        return Play(proc, self._records(path))
+
+    def start_play(self, tasks, *args, env=None, module_defaults=None, name="play.yml"):
+        """Start a run without waiting; finish_play() collects it. Runs side by side need their own name."""
+        path, full = self._record_env(env)
+        return path, self.start(tasks, *args, env=full, module_defaults=module_defaults, name=name)
+
+    def finish_play(self, started, timeout=600):
+        path, proc = started
+        stdout, _stderr = proc.communicate(timeout=timeout)
+        proc.stdout = stdout
+        return Play(proc, self._records(path))

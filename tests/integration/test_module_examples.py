@@ -18,8 +18,9 @@ import subprocess
 import pytest
 import yaml
 
+from playbook_runner import RecordingRunner
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CALLBACKS = os.path.join(REPO, "tests", "reliability", "callback_plugins")  # task_record: each task's result
 MODULES = ["booking_appointment_cancel", "booking_appointment_info", "booking_business_info", "calendar_event_cancel", "calendar_event_info"]
 
 
@@ -63,37 +64,28 @@ def is_group_example(task):
 FOUND = ("appointments", "events", "businesses", "staff_members", "services", "cancelled", "ended", "series")
 
 
-def recorded_run(playbook, tasks, env, name):
-    """Run tasks with the suite's task_record callback; returns (CompletedProcess, {task name: result})."""
-    path = playbook.tmp_path / (name + ".jsonl")
-    env = dict(env, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="task_record", TASK_RECORD_PATH=str(path))
-    result = playbook.run(tasks, env=env)
-    records = {}
-    if path.exists():
-        with open(str(path), encoding="utf-8") as handle:
-            records = dict((entry["task"], entry["result"]) for entry in map(json.loads, handle) if entry["status"] == "ok")
-    return result, records
-
-
 @pytest.mark.parametrize("module", MODULES)
-def test_examples_run_as_written(module, emu, playbook):
+def test_examples_run_as_written(module, emu, tmp_path):
+    runner = RecordingRunner(emu.conn, tmp_path)  # each task's result is recorded (task_record callback)
     examples = module_examples(module)
     app_tasks = [t for t in examples if not is_group_example(t)]
     group_tasks = [t for t in examples if is_group_example(t)]
-    result, records = recorded_run(playbook, app_tasks, emulator_env(emu.conn, playbook), "app")
-    assert result.returncode == 0, result.stdout[-6000:]
+    play = runner.play(app_tasks, env=emulator_env(emu.conn, runner))
+    assert play.rc == 0, play.stdout[-6000:]
+    records = dict(play.tasks)
     if group_tasks:
         assert all(t[[n for n in t if n.startswith("graphops.")][0]].get("auth_method") == "password" for t in group_tasks)
-        result, group_records = recorded_run(playbook, group_tasks, delegated_env(emu.conn, playbook), "group")
-        assert result.returncode == 0, result.stdout[-6000:]
-        records.update(group_records)
+        play = runner.play(group_tasks, env=delegated_env(emu.conn, runner))
+        assert play.rc == 0, play.stdout[-6000:]
+        records.update(play.tasks)
     # Each example selects something of the emulator's tenant: one that quietly finds nothing shows
     # nothing (its ids, dates, names or zone would not match a real tenant's shape either).
     for task in examples:
         if any(name.startswith("graphops.") for name in task):
-            assert task["name"] in records, "%s: no result recorded for %r" % (module, task["name"])
-            found = [key for key in FOUND if records[task["name"]].get(key)]
-            assert found, "%s: the example %r found nothing: %s" % (module, task["name"], json.dumps(records[task["name"]])[:2000])
+            record = records.get(task["name"])
+            assert record and record["status"] == "ok", "%s: no result recorded for %r" % (module, task["name"])
+            found = [key for key in FOUND if record["result"].get(key)]
+            assert found, "%s: the example %r found nothing: %s" % (module, task["name"], json.dumps(record["result"])[:2000])
     graph_calls = [r for r in emu.requests() if r.get("version") in ("v1.0", "beta")]
     assert graph_calls, "the examples of %s never reached Graph" % module
     # One notification of a kind per item and recipient (a series ended, then cancelled, is told both).

@@ -2,14 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The reliability suite (issue 7): real playbooks against the emulator, judged through its record.
 
-Fixtures: `runner` (a PlaybookRunner whose runs also leave one JSON line per task, see
+Fixtures: `runner` (a RecordingRunner: its runs also leave one JSON line per task, see
 callback_plugins/task_record.py) and `ledger` (the cases a test tries, each with its own checks and
 notification counts). After the run the suite prints one table: cases tried, passed, and
 notifications sent versus expected, per group (pytest_terminal_summary below; with xdist the cases
 travel to the controller in each test's user_properties).
 """
 
-import json
 import os
 import sys
 
@@ -19,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from playbook_runner import PlaybookRunner  # noqa: E402  pylint: disable=wrong-import-position
+from playbook_runner import RecordingRunner  # noqa: E402  pylint: disable=wrong-import-position
 from reliability_support import Ledger  # noqa: E402  pylint: disable=wrong-import-position
 
 PROPERTY = "reliability_cases"
@@ -33,64 +32,10 @@ def ledger(request):
     request.node.user_properties.append((PROPERTY, [c.as_dict() for c in led.cases]))
 
 
-class Play:
-    """One ansible-playbook run: exit code, output, and each task's record by task name."""
-
-    def __init__(self, proc, records):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.tasks = {}
-        for record in records:
-            self.tasks[record["task"]] = record
-        self.start = min((r["start"] for r in records if r.get("start")), default=0.0)
-
-    def __getitem__(self, name):
-        return self.tasks.get(name)
-
-
-class SuiteRunner(PlaybookRunner):
-    """A PlaybookRunner whose runs also record each task (name, ok/failed, start/end, result)."""
-
-    def __init__(self, conn, tmp_path):
-        super().__init__(conn, tmp_path)
-        self.runs = 0
-
-    def _record_env(self, env):
-        self.runs += 1
-        path = self.tmp_path / ("tasks-%d.jsonl" % self.runs)
-        full = dict(env or {})
-        full.update({"ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins"),
-                     "ANSIBLE_CALLBACKS_ENABLED": "task_record", "TASK_RECORD_PATH": str(path)})
-        return path, full
-
-    @staticmethod
-    def _records(path):
-        if not path.exists():
-            return []
-        with open(str(path), encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
-
-    def play(self, tasks, *args, env=None, module_defaults=None):
-        path, full = self._record_env(env)
-        proc = self.run(tasks, *args, env=full, module_defaults=module_defaults)
-        return Play(proc, self._records(path))
-
-    def start_play(self, tasks, *args, env=None, module_defaults=None, name="play.yml"):
-        """Start a run without waiting; finish_play() collects it. Runs side by side need their own name."""
-        path, full = self._record_env(env)
-        return path, self.start(tasks, *args, env=full, module_defaults=module_defaults, name=name)
-
-    def finish_play(self, started, timeout=600):
-        path, proc = started
-        stdout, _stderr = proc.communicate(timeout=timeout)
-        proc.stdout = stdout
-        return Play(proc, self._records(path))
-
-
 @pytest.fixture
 def runner(emu, tmp_path):
-    """A SuiteRunner bound to the freshly reset session emulator."""
-    return SuiteRunner(emu.conn, tmp_path)
+    """A RecordingRunner bound to the freshly reset session emulator."""
+    return RecordingRunner(emu.conn, tmp_path)
 
 
 # ------------------------------------------------------------------------------ the closing table

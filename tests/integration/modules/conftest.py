@@ -12,3 +12,9 @@ def private_cache(tmp_path, monkeypatch):
     cache = tmp_path / "xdg-cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     return cache
+
+
+@pytest.fixture
+def upn(emu):
+    """The UPN of the emulator's organizer (adele.vance@contoso.example), whose calendar most tests use."""
+    return emu["users"]["organizer"]["upn"]

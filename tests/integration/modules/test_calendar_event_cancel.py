@@ -76,11 +76,6 @@ def cancel(emu, capsys):
 
 
 @pytest.fixture
-def upn(emu):
-    return emu["users"]["organizer"]["upn"]
-
-
-@pytest.fixture
 def group(emu):
     return emu["groups"]["team"]
 

@@ -25,11 +25,6 @@ def info(emu, capsys):
     return _run
 
 
-@pytest.fixture
-def upn(emu):
-    return emu["users"]["organizer"]["upn"]
-
-
 def writes(emu):
     return [r for r in emu.requests() if r["method"] != "GET" and r["segments"] and r["segments"][0] != "$batch"]
 

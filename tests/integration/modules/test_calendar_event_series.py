@@ -11,8 +11,6 @@ check mode (nothing sent), the real run (changed), then a rerun (nothing sent, n
 import copy
 import json
 
-import pytest
-
 from ansible_collections.graphops.msgraph.plugins.modules import calendar_event_cancel
 from emulator.graph.store import derive_immutable_id
 from module_runner import module_credentials, run_main
@@ -42,11 +40,6 @@ def stored(emu, default_id, owner=None):
 
 def seeded_id(emu, subject):
     return [e for e in emu.events_state(emu["users"]["organizer"]["upn"]) if e["subject"] == subject][0]["immutableId"]
-
-
-@pytest.fixture
-def upn(emu):
-    return emu["users"]["organizer"]["upn"]
 
 
 # --------------------------------------------------------------------------- series: whole

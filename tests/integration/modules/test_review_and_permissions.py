@@ -49,11 +49,6 @@ def run(emu, capsys):
     return _run
 
 
-@pytest.fixture
-def upn(emu):
-    return emu["users"]["organizer"]["upn"]
-
-
 def readonly(emu):
     return dict(client_id=emu["apps"]["readonly"]["client_id"], client_secret=emu["apps"]["readonly"]["client_secret"])
 
