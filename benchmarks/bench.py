@@ -424,10 +424,15 @@ def main():
                 failures.append("peak memory %.1f MiB at N=%d" % (big["peak_mib"], memory_n))
     finally:
         emulator.stop()
+    conclude(failures, "Every (a) and (b) run cancelled each item exactly once (emulator notification record).")
+
+
+def conclude(failures, passed):
+    """Print the failed checks and exit 1, or print what passed."""
     if failures:
         print("\nBENCHMARK CHECKS FAILED:\n  " + "\n  ".join(failures))
         sys.exit(1)
-    print("\nEvery (a) and (b) run cancelled each item exactly once (emulator notification record).")
+    print("\n" + passed)
 
 
 def extrapolate(results, family, case, n):

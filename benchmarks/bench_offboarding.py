@@ -138,10 +138,7 @@ def main():
                 record["reads"], record["writes"], reads_needed, writes_needed))
     finally:
         emulator.stop()
-    if failures:
-        print("\nBENCHMARK CHECKS FAILED:\n  " + "\n  ".join(failures))
-        sys.exit(1)
-    print("\nEach single and each series was cancelled once; no attendee was notified twice (emulator record).")
+    bench.conclude(failures, "Each single and each series was cancelled once; no attendee was notified twice (emulator record).")
 
 
 if __name__ == "__main__":
