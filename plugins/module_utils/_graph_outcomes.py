@@ -38,6 +38,11 @@ WriteOp = namedtuple("WriteOp", "key path body mailbox outlook probe_path probe_
                      defaults=(None, False, None, None, "POST"))
 WriteOutcome = namedtuple("WriteOutcome", "key result status error probed")
 
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+RETRY_STATUSES = frozenset((429, 503, 504))
+AMBIGUOUS_WRITE_STATUSES = frozenset((500, 502, 503, 504))
+
 
 def sort_write_outcomes(outcomes, absent_when=None):
     """Split WriteOutcomes into (done keys, absent keys, [(key, error)] failed).
@@ -53,11 +58,6 @@ def sort_write_outcomes(outcomes, absent_when=None):
         else:
             failed.append((outcome.key, outcome.error))
     return done, absent, failed
-
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0
-RETRY_STATUSES = frozenset((429, 503, 504))
-AMBIGUOUS_WRITE_STATUSES = frozenset((500, 502, 503, 504))
 
 
 def parse_retry_after(value, now=None):
